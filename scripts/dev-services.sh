@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Starts the local stack on loopback without Docker: FerretDB (MongoDB wire
+# protocol, SQLite backend) and Redis. Idempotent; data lives in .data/ (git-ignored).
+#   scripts/dev-services.sh up      install what is missing, start, wait until ready
+#   scripts/dev-services.sh down    stop
+#   scripts/dev-services.sh env     print the environment the app should use
+#   scripts/dev-services.sh status  show what runs
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DATA="${DEV_DATA_DIR:-$ROOT/.data}"
+MONGO_PORT="${DEV_MONGO_PORT:-27018}"
+REDIS_PORT="${DEV_REDIS_PORT:-6380}"
+FERRET_DEBUG_PORT="${DEV_FERRET_DEBUG_PORT:-8089}"
+
+log() { printf '[dev-services] %s\n' "$*" >&2; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() { # wait_port <port> <name>
+  for _ in $(seq 1 100); do port_open "$1" && return 0; sleep 0.1; done
+  log "$2 did not open port $1; see $DATA/$2.log"; tail -20 "$DATA/$2.log" >&2 || true; exit 1
+}
+
+up() {
+  bash "$ROOT/scripts/tools.sh"
+  mkdir -p "$DATA/ferretdb" "$DATA/redis"
+  if port_open "$MONGO_PORT"; then log "FerretDB already on 127.0.0.1:$MONGO_PORT"; else
+    nohup "$ROOT/.tools/bin/ferretdb" --handler=sqlite --sqlite-url="file:$DATA/ferretdb/" \
+      --state-dir="$DATA/ferretdb" --listen-addr="127.0.0.1:$MONGO_PORT" \
+      --debug-addr="127.0.0.1:$FERRET_DEBUG_PORT" --telemetry=disable --log-level=warn \
+      >"$DATA/ferretdb.log" 2>&1 &
+    echo $! >"$DATA/ferretdb.pid"
+    wait_port "$MONGO_PORT" ferretdb
+    log "FerretDB on 127.0.0.1:$MONGO_PORT"
+  fi
+  if port_open "$REDIS_PORT"; then log "Redis already on 127.0.0.1:$REDIS_PORT"; else
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA/redis" --appendonly yes \
+      --save "" --daemonize yes --pidfile "$DATA/redis.pid" --logfile "$DATA/redis.log"
+    wait_port "$REDIS_PORT" redis
+    log "Redis on 127.0.0.1:$REDIS_PORT"
+  fi
+}
+
+down() {
+  for svc in ferretdb redis; do
+    if [ -f "$DATA/$svc.pid" ]; then
+      kill "$(cat "$DATA/$svc.pid")" 2>/dev/null || true
+      rm -f "$DATA/$svc.pid"
+      log "stopped $svc"
+    fi
+  done
+}
+
+env_out() {
+  echo "MONGODB_URI=mongodb://127.0.0.1:$MONGO_PORT/flickr_gateway"
+  echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+}
+
+status() {
+  port_open "$MONGO_PORT" && echo "ferretdb: up (127.0.0.1:$MONGO_PORT)" || echo "ferretdb: down"
+  port_open "$REDIS_PORT" && echo "redis: up (127.0.0.1:$REDIS_PORT)" || echo "redis: down"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  env) env_out ;;
+  status) status ;;
+  *) echo "usage: $0 up|down|env|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,138 @@
+import type { IncomingMessage } from 'node:http';
+import helmet from '@fastify/helmet';
+import { type INestApplication, type Type, ValidationPipe } from '@nestjs/common';
+import { NestFactory, Reflector } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { ValidationError } from 'class-validator';
+import { Logger, PinoLogger } from 'nestjs-pino';
+import { ContentTypeGuard } from '../common/http/content-type.guard';
+import { REQUEST_ID_HEADER, requestIdFor } from '../common/http/request-id';
+import { ValidationProblem } from '../common/problem/problem.exception';
+import { ProblemFilter } from '../common/problem/problem.filter';
+import { AppConfig } from '../config/app.config';
+import { loadSlice } from '../config/env.validation';
+import { HttpMetricsService } from '../metrics/http-metrics.service';
+
+/** Creates the Fastify adapter; body limit and request id are decided before Nest exists. */
+export function createAdapter(env: Record<string, unknown> = process.env): FastifyAdapter {
+  const config = loadSlice(AppConfig, env);
+  return new FastifyAdapter({
+    bodyLimit: config.JSON_BODY_LIMIT_BYTES,
+    requestIdHeader: false,
+    genReqId: (req: IncomingMessage) => {
+      const id = requestIdFor(req);
+      // pino-http (a Nest middleware on the raw request) picks the id up from here.
+      (req as IncomingMessage & { id?: string }).id = id;
+      return id;
+    },
+    // Keep-alive idle sockets are closed on shutdown; in-flight requests finish.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    trustProxy: false,
+  });
+}
+
+function flattenValidation(errors: ValidationError[], parent = ''): string[] {
+  return errors.flatMap((e) => {
+    const path = parent ? `${parent}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {});
+    return [...own, ...flattenValidation(e.children ?? [], path)].map((m) =>
+      m.startsWith(path) || !parent ? m : `${path}: ${m}`,
+    );
+  });
+}
+
+/**
+ * Everything cross-cutting, shared by the API, the worker and the e2e tests so
+ * that they all run the same pipeline.
+ */
+export async function configureApp(app: NestFastifyApplication, options: { swagger: boolean }): Promise<void> {
+  const config = app.get(AppConfig);
+  app.useLogger(app.get(Logger));
+  const fastify = app.getHttpAdapter().getInstance();
+  const metrics = app.get(HttpMetricsService);
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    metrics.observe(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'none'"],
+        // Swagger UI is served from our own origin; it needs inline styles and data: images.
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+      },
+    },
+    hsts: { maxAge: 31536000, includeSubDomains: true },
+    frameguard: { action: 'deny' },
+  });
+
+  if (config.CORS_ORIGINS.length > 0) {
+    app.enableCors({
+      origin: config.CORS_ORIGINS,
+      credentials: false,
+      exposedHeaders: [REQUEST_ID_HEADER, 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+    });
+  }
+
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) => new ValidationProblem(flattenValidation(errors)),
+    }),
+  );
+  app.useGlobalFilters(new ProblemFilter(await app.resolve(PinoLogger)));
+  app.useGlobalGuards(new ContentTypeGuard(app.get(Reflector)));
+
+  if (options.swagger && config.SWAGGER_ENABLED) setupSwagger(app);
+}
+
+function setupSwagger(app: INestApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('flickr-gateway')
+      .setDescription('Act on Flickr for your users, safely. Errors are application/problem+json (RFC 9457).')
+      .setVersion('1')
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'fgw_<id>_<secret>' }, 'api-key')
+      .addApiKey(
+        {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-FGW-Signature',
+          description: 'HMAC-SHA256 request signature; see docs/authentication.md',
+        },
+        'hmac-signature',
+      )
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}
+
+/** Builds and configures a Nest Fastify app for a root module, ready to `listen`. */
+export async function createHttpApp(
+  rootModule: Type,
+  options: { swagger: boolean },
+): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule, createAdapter(), {
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  await configureApp(app, options);
+  return app;
+}

@@ -1,0 +1,75 @@
+import { IsBoolean, IsIn, IsInt, IsString, Max, Min, MinLength } from 'class-validator';
+import { ToBool, ToInt, ToList } from './env.transforms';
+import type { ConfigSlice } from './env.validation';
+
+export type NodeEnv = 'development' | 'test' | 'production';
+
+/** HTTP server, process and cross-cutting settings shared by the API and the worker. */
+export class AppConfig implements ConfigSlice {
+  /** development | test | production; production turns on the strict checks below. */
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: NodeEnv = 'development';
+
+  @IsString()
+  @MinLength(1)
+  HOST = '127.0.0.1';
+
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  /** Port of the worker's own probe and metrics endpoints. */
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  WORKER_PORT = 3001;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  /** Comma-separated allowed browser origins; empty means no cross-origin access. */
+  @ToList()
+  @IsString({ each: true })
+  CORS_ORIGINS: string[] = [];
+
+  @ToInt()
+  @IsInt()
+  @Min(1024)
+  @Max(100 * 1024 * 1024)
+  JSON_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+
+  /** Time between readiness flipping to 503 and the server refusing new connections. */
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_DRAIN_DELAY_MS = 2000;
+
+  /** Hard limit for the whole shutdown; past it the process exits 1. */
+  @ToInt()
+  @IsInt()
+  @Min(1000)
+  SHUTDOWN_GRACE_MS = 25000;
+
+  @ToInt()
+  @IsInt()
+  @Min(100)
+  HEALTH_CHECK_TIMEOUT_MS = 1000;
+
+  @ToBool()
+  @IsBoolean()
+  SWAGGER_ENABLED = true;
+
+  productionProblems(): string[] {
+    const problems: string[] = [];
+    if (this.CORS_ORIGINS.some((o) => o === '*' || o.includes('*'))) {
+      problems.push('CORS_ORIGINS: wildcard origins are refused in production');
+    }
+    if (this.CORS_ORIGINS.some((o) => o.startsWith('http://'))) {
+      problems.push('CORS_ORIGINS: plain-http origins are refused in production');
+    }
+    return problems;
+  }
+}

@@ -1,0 +1,35 @@
+import { IsOptional, IsString, Matches, MinLength } from 'class-validator';
+import { ToList } from '../config/env.transforms';
+import type { ConfigSlice } from '../config/env.validation';
+
+/** Redis for cache, limiter, queue and pub/sub: a plain URL or a Sentinel group. */
+export class RedisConfig implements ConfigSlice {
+  /** Used when REDIS_SENTINELS is empty. */
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6380';
+
+  /** Comma-separated host:port of Sentinels; when set, REDIS_URL is ignored. */
+  @ToList()
+  @Matches(/^[^\s:]+:\d{1,5}$/, { each: true, message: 'must be a list of host:port' })
+  REDIS_SENTINELS: string[] = [];
+
+  @IsString()
+  @MinLength(1)
+  REDIS_SENTINEL_MASTER = 'mymaster';
+
+  @IsOptional()
+  @IsString()
+  REDIS_PASSWORD?: string;
+
+  @IsOptional()
+  @IsString()
+  REDIS_SENTINEL_PASSWORD?: string;
+
+  /** Prefix of every key we write, so several deployments (or test files) can share one Redis. */
+  @Matches(/^[A-Za-z0-9:_-]*$/, { message: 'may only hold letters, digits, : _ -' })
+  REDIS_KEY_PREFIX = 'fgw:';
+
+  productionProblems(raw: Record<string, unknown>): string[] {
+    return raw.REDIS_URL || raw.REDIS_SENTINELS ? [] : ['REDIS_URL: must be set in production (or REDIS_SENTINELS)'];
+  }
+}

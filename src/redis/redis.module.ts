@@ -1,0 +1,33 @@
+import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { Redis } from 'ioredis';
+import { RedisConnectionFactory } from './redis.factory';
+import { RedisHealthIndicator } from './redis.health';
+
+/** Closes the shared client after the HTTP server has drained (see docs/architecture.md, shutdown). */
+@Injectable()
+class RedisLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(Redis) private readonly redis: Redis) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+/** Provides the shared ioredis client (inject `Redis`) and the connection factory. */
+@Global()
+@Module({
+  imports: [TerminusModule],
+  providers: [
+    RedisConnectionFactory,
+    {
+      provide: Redis,
+      inject: [RedisConnectionFactory],
+      useFactory: (factory: RedisConnectionFactory) => factory.create('app'),
+    },
+    RedisLifecycle,
+    RedisHealthIndicator,
+  ],
+  exports: [Redis, RedisConnectionFactory, RedisHealthIndicator],
+})
+export class RedisModule {}

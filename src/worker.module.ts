@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { CORE_MODULES } from './app.module';
+
+/**
+ * The queue worker process: same core modules, no public routes; it serves only
+ * its own probes and metrics. Processors are registered here as features land.
+ */
+@Module({
+  imports: [...CORE_MODULES],
+})
+export class WorkerModule {}

@@ -1,0 +1,6 @@
+import 'reflect-metadata';
+import { runProcess } from './bootstrap/run';
+import { WorkerModule } from './worker.module';
+
+/** The queue worker process; it listens only for its probes and metrics. */
+void runProcess(WorkerModule, { kind: 'worker', port: (config) => config.WORKER_PORT, swagger: false });
