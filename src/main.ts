@@ -1,6 +1,8 @@
 import 'reflect-metadata';
-import { AppModule } from './app.module';
+import { AppModule, CONFIG_SLICES } from './app.module';
 import { runProcess } from './bootstrap/run';
 
 /** The HTTP API process. */
-void runProcess(AppModule, { kind: 'api', port: (config) => config.PORT, swagger: true });
+void runProcess(AppModule, {
+  configSlices: CONFIG_SLICES,
+  kind: 'api', port: (config) => config.PORT, swagger: true });

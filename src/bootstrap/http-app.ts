@@ -12,6 +12,7 @@ import { ValidationProblem } from '../common/problem/problem.exception';
 import { ProblemFilter } from '../common/problem/problem.filter';
 import { AppConfig } from '../config/app.config';
 import { loadSlice } from '../config/env.validation';
+import { ShutdownState } from '../health/shutdown.state';
 import { HttpMetricsService } from '../metrics/http-metrics.service';
 
 /** Creates the Fastify adapter; body limit and request id are decided before Nest exists. */
@@ -55,6 +56,12 @@ export async function configureApp(app: NestFastifyApplication, options: { swagg
 
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+  });
+  // While draining, every response closes its connection, so a keep-alive
+  // socket whose request finishes after close() began cannot hold shutdown open.
+  const shutdown = app.get(ShutdownState);
+  fastify.addHook('onSend', async (_request, reply) => {
+    if (shutdown.draining) reply.header('connection', 'close');
   });
   fastify.addHook('onResponse', async (request, reply) => {
     metrics.observe(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);

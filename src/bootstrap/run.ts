@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Type } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '../config/app.config';
-import { ConfigValidationError } from '../config/env.validation';
+import { type ConfigSliceClass, ConfigValidationError, validateEnvironment } from '../config/env.validation';
 import { createHttpApp } from './http-app';
 import { installGracefulShutdown } from './shutdown';
 
@@ -13,6 +13,8 @@ export function loadDotEnv(path = '.env'): void {
 
 export interface ProcessOptions {
   kind: 'api' | 'worker';
+  /** Validated before Nest starts, so a bad variable stops the process with one clear message. */
+  configSlices: readonly ConfigSliceClass[];
   port: (config: AppConfig) => number;
   swagger: boolean;
 }
@@ -24,6 +26,7 @@ export interface ProcessOptions {
 export async function runProcess(rootModule: Type, options: ProcessOptions): Promise<void> {
   loadDotEnv();
   try {
+    validateEnvironment(process.env, options.configSlices);
     const app = await createHttpApp(rootModule, { swagger: options.swagger });
     const logger = app.get(Logger);
     const config = app.get(AppConfig);

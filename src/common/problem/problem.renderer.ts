@@ -79,6 +79,16 @@ export function renderProblem(error: unknown, instance: string, requestId: strin
       unexpected: false,
     };
   }
+  // Fastify's own errors (body limit, parsers) reach us wrapped in an HttpException by Nest's adapter.
+  const fastifyCode = codeOf(error) ?? (error instanceof HttpException ? codeOf(error.cause) : undefined);
+  const known = fastifyCode ? FASTIFY_CODES[fastifyCode] : undefined;
+  if (known) {
+    return {
+      body: { type: PROBLEM_TYPE_BASE + known.slug, title: known.title, status: known.status, detail: known.detail, ...base },
+      headers: {},
+      unexpected: false,
+    };
+  }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const response = error.getResponse();
@@ -100,15 +110,6 @@ export function renderProblem(error: unknown, instance: string, requestId: strin
       },
       headers: {},
       unexpected: status >= 500,
-    };
-  }
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && FASTIFY_CODES[code]) {
-    const known = FASTIFY_CODES[code];
-    return {
-      body: { type: PROBLEM_TYPE_BASE + known.slug, title: known.title, status: known.status, detail: known.detail, ...base },
-      headers: {},
-      unexpected: false,
     };
   }
   const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
@@ -136,4 +137,9 @@ export function renderProblem(error: unknown, instance: string, requestId: strin
     headers: {},
     unexpected: true,
   };
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
 }
