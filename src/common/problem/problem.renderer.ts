@@ -68,6 +68,7 @@ export function renderProblem(error: unknown, instance: string, requestId: strin
   if (error instanceof ProblemException) {
     return {
       body: {
+        // Extensions first: they can never overwrite the standard members.
         ...error.extensions,
         type: PROBLEM_TYPE_BASE + error.slug,
         title: error.title,
