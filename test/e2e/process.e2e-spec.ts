@@ -69,4 +69,17 @@ describe('the API as a process', () => {
     expect(p.output()).toContain('SIGTERM: draining');
     expect(p.output()).toMatch(/"msg":"complete"/);
   });
+
+  it('boots the worker as its own process with probes and metrics, and stops it cleanly', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const p = run('src/worker.ts', { WORKER_PORT: String(port), SHUTDOWN_DRAIN_DELAY_MS: '0' });
+    await waitFor(async () => (await fetch(`${base}/health/ready`)).status === 200, { timeoutMs: 30000 });
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain('process_cpu_user_seconds_total');
+    // The worker exposes no API routes and no Swagger UI.
+    expect((await fetch(`${base}/docs`)).status).toBe(404);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  });
 });
