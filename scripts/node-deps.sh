@@ -6,8 +6,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 stamp="node_modules/.fgw-lock-stamp"
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-  echo "[node-deps] npm ci" >&2
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  # `npm install` honours the lock; `npm ci` is avoided because npm 11 rejects its own lock
+  # files here ("Missing: @msgpackr-extract/...-darwin-arm64 from lock file") for optional
+  # platform packages it deliberately leaves out.
+  echo "[node-deps] npm install (from package-lock.json)" >&2
+  npm install --no-audit --no-fund --loglevel=error >&2
   cp package-lock.json "$stamp"
 fi
 "$ROOT/node_modules/.bin/node" -e 'const [maj]=process.versions.node.split(".");if(maj!=="24"){console.error("expected Node 24, got "+process.version);process.exit(1)}'
