@@ -39,6 +39,7 @@ up() {
     wait_port "$REDIS_PORT" redis
     log "Redis on 127.0.0.1:$REDIS_PORT"
   fi
+  bash "$ROOT/scripts/openbao.sh" up
 }
 
 down() {
@@ -54,6 +55,7 @@ down() {
 env_out() {
   echo "MONGODB_URI=mongodb://127.0.0.1:$MONGO_PORT/flickr_gateway"
   echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+  bash "$ROOT/scripts/openbao.sh" env
 }
 
 status() {
