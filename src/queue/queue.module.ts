@@ -1,8 +1,7 @@
 import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { RedisConfig } from '../redis/redis.config';
-import { RedisConnectionFactory } from '../redis/redis.factory';
+import { QueueConnections, QueueConnectionsModule } from './queue.connections';
 import { QueueName } from './queue.constants';
 
 /**
@@ -12,17 +11,11 @@ import { QueueName } from './queue.constants';
 @Module({
   imports: [
     BullModule.forRootAsync({
-      inject: [RedisConnectionFactory, RedisConfig],
-      useFactory: (factory: RedisConnectionFactory, config: RedisConfig) => ({
+      imports: [QueueConnectionsModule],
+      inject: [QueueConnections, RedisConfig],
+      useFactory: (connections: QueueConnections, config: RedisConfig) => ({
         prefix: `${config.REDIS_KEY_PREFIX}bull`,
-        createClient: (type) =>
-          new Redis(
-            factory.options(
-              `bull-${type}`,
-              // Bull's blocking and subscriber connections must not give up on a command.
-              type === 'client' ? {} : { maxRetriesPerRequest: null, enableReadyCheck: false },
-            ),
-          ),
+        createClient: (type) => connections.create(type),
       }),
     }),
     BullModule.registerQueue({ name: QueueName.Uploads }),
