@@ -4,14 +4,18 @@ import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
 import { MongoConfig } from './database/mongo.config';
 import { HealthModule } from './health/health.module';
+import { KmsConfig } from './kms/kms.config';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueueModule } from './queue/queue.module';
+import { RateLimitConfig } from './rate-limit/rate-limit.config';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisConfig } from './redis/redis.config';
 import { RedisModule } from './redis/redis.module';
+import { TokensModule } from './tokens/tokens.module';
 
 /** Every config slice; validated together at start-up so all problems are reported at once. */
-export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig];
+export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig];
 
 /** Modules both processes need. */
 export const CORE_MODULES = [
@@ -22,10 +26,12 @@ export const CORE_MODULES = [
   QueueModule,
   HealthModule,
   MetricsModule,
+  TokensModule,
 ];
 
 /** The HTTP API process: public API under /v1, admin API under /admin. */
 @Module({
-  imports: [...CORE_MODULES],
+  // RateLimitModule last: its guard runs after authentication has identified the key.
+  imports: [...CORE_MODULES, RateLimitModule],
 })
 export class AppModule {}

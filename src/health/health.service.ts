@@ -2,6 +2,7 @@ import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckService, type HealthCheckResult, type HealthIndicatorFunction } from '@nestjs/terminus';
 import { MongoHealthIndicator } from '../database/mongo.health';
 import { ProblemException } from '../common/problem/problem.exception';
+import { KmsHealthIndicator } from '../kms/kms.health';
 import { RedisHealthIndicator } from '../redis/redis.health';
 import { ShutdownState } from './shutdown.state';
 
@@ -21,8 +22,9 @@ export class HealthService {
     private readonly shutdown: ShutdownState,
     mongo: MongoHealthIndicator,
     redis: RedisHealthIndicator,
+    kms: KmsHealthIndicator,
   ) {
-    this.readinessChecks = [() => mongo.check(), () => redis.check()];
+    this.readinessChecks = [() => mongo.check(), () => redis.check(), () => kms.check()];
   }
 
   live(): { status: 'ok' } {

@@ -1,4 +1,4 @@
-import { Logger, Module } from '@nestjs/common';
+import { Global, Logger, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { AuditModule } from '../audit/audit.module';
 import { AppConfig } from '../config/app.config';
@@ -34,7 +34,11 @@ export function createKmsProvider(config: KmsConfig, app: Pick<AppConfig, 'NODE_
   return LocalKmsProvider.fromConfig(config.KMS_LOCAL_KEYS, config.KMS_LOCAL_KEYS_FILE);
 }
 
-/** Key management: the provider (inject `KmsProvider`), envelope encryption, rotation rules, readiness. */
+/**
+ * Key management: the provider (inject `KmsProvider`), envelope encryption, rotation rules, readiness.
+ * Global so HealthService can inject KmsHealthIndicator without importing this module.
+ */
+@Global()
 @Module({
   imports: [TerminusModule, AuditModule],
   providers: [

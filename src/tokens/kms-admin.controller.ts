@@ -1,0 +1,75 @@
+import { type CanActivate, Controller, Get, HttpCode, Injectable, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { NotFoundProblem } from '../common/problem/problem.exception';
+import { AppConfig } from '../config/app.config';
+import { KeyRotationService } from '../kms/key-rotation.service';
+import { KmsConfig } from '../kms/kms.config';
+import { TokenMigrationService } from './token-migration.service';
+import { TokenRewrapJob } from './token-rewrap.job';
+import { TokenRepository } from './token.repository';
+
+/**
+ * Hides /admin/kms/* unless KMS_ADMIN_ROUTES_ENABLED (default: on outside
+ * production). These routes are unauthenticated until the admin-key issue lands.
+ */
+@Injectable()
+export class KmsAdminRoutesGuard implements CanActivate {
+  constructor(
+    private readonly kms: KmsConfig,
+    private readonly app: AppConfig,
+  ) {}
+
+  canActivate(): boolean {
+    if (!this.kms.adminRoutesEnabled(this.app.NODE_ENV)) throw new NotFoundProblem();
+    return true;
+  }
+}
+
+/** Key status, rotation, rewrap progress and migration status. Never returns key material or tokens. */
+@ApiTags('admin: kms')
+@Controller('admin/kms')
+@UseGuards(KmsAdminRoutesGuard)
+export class KmsAdminController {
+  constructor(
+    private readonly rotation: KeyRotationService,
+    private readonly rewrap: TokenRewrapJob,
+    private readonly migration: TokenMigrationService,
+    private readonly tokens: TokenRepository,
+  ) {}
+
+  @Get('keys')
+  @ApiOperation({ summary: 'Versions of each key (latest, min_decryption_version)' })
+  async keys() {
+    return { keys: await this.rotation.describe() };
+  }
+
+  @Post('keys/:purpose/rotate')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Rotate a key (user-tokens | app-credentials); for user-tokens also starts the rewrap job' })
+  async rotate(@Param('purpose') purpose: string) {
+    const key = await this.rotation.rotate(this.rotation.purpose(purpose), 'admin-api');
+    if (purpose === 'user-tokens') void this.rewrap.start('admin-api');
+    return { key, rewrap: purpose === 'user-tokens' ? 'started' : 'not-applicable' };
+  }
+
+  @Get('rewrap')
+  @ApiOperation({ summary: 'Progress of the rewrap job for user tokens' })
+  progress() {
+    return this.rewrap.progress();
+  }
+
+  @Post('rewrap')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Start or resume the rewrap job' })
+  async startRewrap() {
+    void this.rewrap.start('admin-api');
+    return this.rewrap.progress();
+  }
+
+  @Get('tokens/migration')
+  @ApiOperation({ summary: 'How many token documents are still plaintext' })
+  async migrationStatus() {
+    const [plaintextRemaining, encrypted] = await Promise.all([this.migration.remaining(), this.tokens.countEncrypted()]);
+    return { plaintextRemaining, encrypted };
+  }
+}

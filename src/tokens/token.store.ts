@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import { EnvelopeService } from '../kms/envelope.service';
+import { TokenRepository } from './token.repository';
+
+/** A user's Flickr OAuth 1.0a access token. Never log it, never return it from an endpoint. */
+export interface FlickrTokens {
+  token: string;
+  secret: string;
+}
+
+/** Where a token record's ciphertexts are bound (HKDF info and AAD). */
+export function tokenContext(userId: string) {
+  return { collection: 'tokens', recordId: userId };
+}
+
+/**
+ * The only code that reads or writes OAuth tokens. Encrypts on write,
+ * decrypts on read, and still reads legacy plaintext documents until the
+ * migration has converted them.
+ */
+@Injectable()
+export class TokenStore {
+  constructor(
+    private readonly repository: TokenRepository,
+    private readonly envelope: EnvelopeService,
+  ) {}
+
+  async save(userId: string, tokens: FlickrTokens): Promise<void> {
+    const enc = await this.envelope.encrypt('user-tokens', tokenContext(userId), {
+      oauth_token: tokens.token,
+      oauth_token_secret: tokens.secret,
+    });
+    await this.repository.upsertEncrypted(userId, enc);
+  }
+
+  /** The user's tokens, or null when none are stored. Throws DecryptionFailedError on tampering. */
+  async get(userId: string): Promise<FlickrTokens | null> {
+    const doc = await this.repository.findByUserId(userId);
+    if (!doc) return null;
+    if (doc.enc) {
+      const fields = await this.envelope.decrypt(tokenContext(userId), doc.enc);
+      return { token: fields.oauth_token, secret: fields.oauth_token_secret };
+    }
+    if (typeof doc.oauth_token === 'string' && typeof doc.oauth_token_secret === 'string') {
+      return { token: doc.oauth_token, secret: doc.oauth_token_secret };
+    }
+    return null;
+  }
+
+  delete(userId: string): Promise<boolean> {
+    return this.repository.deleteByUserId(userId);
+  }
+}
