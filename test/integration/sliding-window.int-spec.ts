@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { RedisConnectionFactory } from '../../src/redis/redis.factory';
+import { RedisConfig } from '../../src/redis/redis.config';
+import { loadSlice } from '../../src/config/env.validation';
+import { SlidingWindowStore } from '../../src/rate-limit/sliding-window.store';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The limiter's Redis adapter against the real Redis: two stores stand for two replicas. */
+describe('SlidingWindowStore (real Redis)', () => {
+  const factory = new RedisConnectionFactory(loadSlice(RedisConfig, process.env));
+  const replicaA = new SlidingWindowStore(factory);
+  const replicaB = new SlidingWindowStore(factory);
+  const key = () => `it:${randomBytes(4).toString('hex')}`;
+
+  afterAll(async () => {
+    await replicaA.onApplicationShutdown();
+    await replicaB.onApplicationShutdown();
+  });
+
+  it('admits exactly N of 50 concurrent requests split across two replicas', async () => {
+    const k = key();
+    const N = 17;
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => (i % 2 ? replicaA : replicaB).hit(k, N, 60_000)),
+    );
+    expect(results.filter((r) => r.allowed)).toHaveLength(N);
+    const counts = results.filter((r) => r.allowed).map((r) => r.count).sort((a, b) => a - b);
+    expect(counts).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+    for (const refused of results.filter((r) => !r.allowed)) {
+      expect(refused.retryAfterMs).toBeGreaterThan(0);
+      expect(refused.retryAfterMs).toBeLessThanOrEqual(60_000);
+    }
+  });
+
+  it('slides: capacity returns as old requests age out, not all at once', async () => {
+    const k = key();
+    const windowMs = 3000;
+    for (let i = 0; i < 3; i++) expect((await replicaA.hit(k, 5, windowMs)).allowed).toBe(true);
+    await sleep(1500);
+    for (let i = 0; i < 2; i++) expect((await replicaB.hit(k, 5, windowMs)).allowed).toBe(true);
+    const refused = await replicaA.hit(k, 5, windowMs);
+    expect(refused.allowed).toBe(false);
+    // Wait until the first three have aged out (the refusal says when the first slot frees).
+    await sleep(refused.retryAfterMs + 100);
+    const after = [];
+    for (let i = 0; i < 4; i++) after.push((await replicaA.hit(k, 5, windowMs)).allowed);
+    // Only the three oldest slots came back; the two younger requests still count.
+    expect(after).toEqual([true, true, true, false]);
+  });
+
+  it('does not count refused requests', async () => {
+    const k = key();
+    expect((await replicaA.hit(k, 1, 60_000)).allowed).toBe(true);
+    for (let i = 0; i < 5; i++) expect((await replicaA.hit(k, 1, 60_000)).count).toBe(1);
+  });
+
+  it('keeps separate keys separate', async () => {
+    const [a, b] = [key(), key()];
+    expect((await replicaA.hit(a, 1, 60_000)).allowed).toBe(true);
+    expect((await replicaA.hit(b, 1, 60_000)).allowed).toBe(true);
+    expect((await replicaA.hit(a, 1, 60_000)).allowed).toBe(false);
+  });
+});
