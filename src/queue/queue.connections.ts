@@ -1,6 +1,7 @@
 import { Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { RedisConnectionFactory } from '../redis/redis.factory';
+import { closeRedis } from '../redis/redis.close';
 
 /**
  * Makes Bull's Redis connections through the shared factory and closes them at
@@ -26,7 +27,7 @@ export class QueueConnections implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(
-      [...this.clients].map((client) => client.quit().catch(() => client.disconnect())),
+      [...this.clients].map((client) => closeRedis(client)),
     );
     this.clients.clear();
   }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RedisConnectionFactory } from '../redis/redis.factory';
 import type { WindowResult } from './rate-limit.types';
+import { closeRedis } from '../redis/redis.close';
 
 /**
  * Sliding log in a sorted set, in one Lua script (one round trip, atomic across
@@ -55,7 +56,7 @@ export class SlidingWindowStore implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedis(this.redis);
   }
 
   /** Counts one request against `key` if fewer than `limit` were counted in the last `windowMs`. */

@@ -3,6 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { Redis } from 'ioredis';
 import { RedisConnectionFactory } from './redis.factory';
 import { RedisHealthIndicator } from './redis.health';
+import { closeRedis } from './redis.close';
 
 /** Closes the shared client after the HTTP server has drained (see docs/architecture.md, shutdown). */
 @Injectable()
@@ -10,7 +11,7 @@ class RedisLifecycle implements OnApplicationShutdown {
   constructor(@Inject(Redis) private readonly redis: Redis) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedis(this.redis);
   }
 }
 
