@@ -49,6 +49,17 @@ export class RateLimitConfig implements ConfigSlice {
   @Min(100)
   RATE_LIMIT_IP_WINDOW_MS = 60_000;
 
+  /** Failed authentications per source IP per window before that IP is refused outright. */
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_AUTH_FAILURES_LIMIT = 20;
+
+  @ToInt()
+  @IsInt()
+  @Min(100)
+  RATE_LIMIT_AUTH_FAILURES_WINDOW_MS = 300_000;
+
   /** Classes that keep serving (and count a metric) when Redis is unreachable; the others answer 503. */
   @ToList()
   @IsIn([...RATE_LIMIT_CLASSES], { each: true })

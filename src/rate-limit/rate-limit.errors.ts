@@ -1,9 +1,16 @@
 import { ProblemException } from '../common/problem/problem.exception';
-import type { RateLimitClass, RateLimitScope } from './rate-limit.types';
+import type { RateLimitClass, RateLimitLabel, RateLimitScope } from './rate-limit.types';
 
 /** 429: a limit was reached; Retry-After says when one request will be accepted again. */
 export class RateLimitedProblem extends ProblemException {
-  constructor(scope: RateLimitScope, cls: RateLimitClass, limit: number, windowMs: number, retryAfterS: number, headers: Record<string, string>) {
+  constructor(
+    scope: RateLimitScope,
+    cls: RateLimitLabel,
+    limit: number,
+    windowMs: number,
+    retryAfterS: number,
+    headers: Record<string, string>,
+  ) {
     super(
       'rate-limited',
       'Too Many Requests',

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectMetric, makeCounterProvider } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
-import type { RateLimitClass, RateLimitScope } from './rate-limit.types';
+import type { RateLimitClass, RateLimitLabel, RateLimitScope } from './rate-limit.types';
 
 export const RATE_LIMIT_HITS = 'rate_limit_hits_total';
 export const RATE_LIMIT_STORE_ERRORS = 'rate_limit_store_errors_total';
@@ -22,7 +22,7 @@ export class RateLimitMetrics {
     @InjectMetric(RATE_LIMIT_STORE_ERRORS) private readonly storeErrors: Counter<string>,
   ) {}
 
-  limited(scope: RateLimitScope, cls: RateLimitClass): void {
+  limited(scope: RateLimitScope, cls: RateLimitLabel): void {
     this.hits.inc({ scope, class: cls });
   }
 

@@ -1,7 +1,8 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
+import { AuthFailureLimiter } from './auth-failure.limiter';
 import { rateLimitClassOf } from './rate-limit.class';
 import { RateLimitConfig } from './rate-limit.config';
 import { principalOf, RateLimitGuard } from './rate-limit.guard';
@@ -22,6 +23,7 @@ const userIdOf = (req: FastifyRequest): string | undefined => (req.params as Rec
  * Per key, per user_id and class, and per source IP for unauthenticated
  * traffic; one mechanism (@nestjs/throttler + our Redis sliding window).
  */
+@Global()
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
@@ -60,6 +62,12 @@ const userIdOf = (req: FastifyRequest): string | undefined => (req.params as Rec
     }),
     RateLimitStoreModule,
   ],
-  providers: [RateLimitMetrics, ...rateLimitMetricProviders, { provide: APP_GUARD, useClass: RateLimitGuard }],
+  providers: [
+    RateLimitMetrics,
+    ...rateLimitMetricProviders,
+    AuthFailureLimiter,
+    { provide: APP_GUARD, useClass: RateLimitGuard },
+  ],
+  exports: [AuthFailureLimiter],
 })
 export class RateLimitModule {}

@@ -2,6 +2,9 @@
 export const RATE_LIMIT_CLASSES = ['read', 'write', 'upload', 'admin'] as const;
 export type RateLimitClass = (typeof RATE_LIMIT_CLASSES)[number];
 
+/** Label of a refusal: a method class, or `auth-failure` for brute-force protection. */
+export type RateLimitLabel = RateLimitClass | 'auth-failure';
+
 /** Who a limit is counted against. */
 export type RateLimitScope = 'key' | 'user' | 'ip';
 

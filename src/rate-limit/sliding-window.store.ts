@@ -20,9 +20,11 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local count = redis.call('ZCARD', KEYS[1])
 local allowed = 0
 if count < limit then
-  redis.call('ZADD', KEYS[1], now, now .. ':' .. ARGV[3])
-  count = count + 1
   allowed = 1
+  if ARGV[4] == '1' then
+    redis.call('ZADD', KEYS[1], now, now .. ':' .. ARGV[3])
+    count = count + 1
+  end
 end
 redis.call('PEXPIRE', KEYS[1], window)
 local reset = 0
@@ -34,7 +36,13 @@ return {allowed, count, retry, reset}
 `;
 
 type SlidingWindowRedis = Redis & {
-  fgwSlidingWindow(key: string, windowMs: number, limit: number, nonce: string): Promise<[number, number, number, number]>;
+  fgwSlidingWindow(
+    key: string,
+    windowMs: number,
+    limit: number,
+    nonce: string,
+    count: '0' | '1',
+  ): Promise<[number, number, number, number]>;
 };
 
 /**
@@ -61,12 +69,22 @@ export class SlidingWindowStore implements OnApplicationShutdown {
 
   /** Counts one request against `key` if fewer than `limit` were counted in the last `windowMs`. */
   async hit(key: string, limit: number, windowMs: number): Promise<WindowResult> {
-    const [allowed, count, retry, reset] = await this.redis.fgwSlidingWindow(
+    return this.run(key, limit, windowMs, '1');
+  }
+
+  /** Whether one more request would be admitted, without counting one. */
+  async peek(key: string, limit: number, windowMs: number): Promise<WindowResult> {
+    return this.run(key, limit, windowMs, '0');
+  }
+
+  private async run(key: string, limit: number, windowMs: number, count: '0' | '1'): Promise<WindowResult> {
+    const [allowed, n, retry, reset] = await this.redis.fgwSlidingWindow(
       `rl:${key}`,
       windowMs,
       limit,
       randomBytes(6).toString('hex'),
+      count,
     );
-    return { allowed: allowed === 1, count, retryAfterMs: retry, resetMs: reset };
+    return { allowed: allowed === 1, count: n, retryAfterMs: retry, resetMs: reset };
   }
 }

@@ -3,6 +3,10 @@ import { RedisConnectionFactory } from '../../src/redis/redis.factory';
 import { RedisConfig } from '../../src/redis/redis.config';
 import { loadSlice } from '../../src/config/env.validation';
 import { SlidingWindowStore } from '../../src/rate-limit/sliding-window.store';
+import { AuthFailureLimiter } from '../../src/rate-limit/auth-failure.limiter';
+import { RateLimitConfig } from '../../src/rate-limit/rate-limit.config';
+import { RateLimitedProblem } from '../../src/rate-limit/rate-limit.errors';
+import type { RateLimitMetrics } from '../../src/rate-limit/rate-limit.metrics';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -53,6 +57,27 @@ describe('SlidingWindowStore (real Redis)', () => {
     const k = key();
     expect((await replicaA.hit(k, 1, 60_000)).allowed).toBe(true);
     for (let i = 0; i < 5; i++) expect((await replicaA.hit(k, 1, 60_000)).count).toBe(1);
+  });
+
+  it('peek answers without counting', async () => {
+    const k = key();
+    for (let i = 0; i < 5; i++) expect((await replicaA.peek(k, 1, 60_000)).allowed).toBe(true);
+    expect((await replicaA.hit(k, 1, 60_000)).allowed).toBe(true);
+    expect((await replicaB.peek(k, 1, 60_000)).allowed).toBe(false);
+  });
+
+  it('AuthFailureLimiter refuses an IP once its failed attempts are used up, and only that IP', async () => {
+    const config = loadSlice(RateLimitConfig, { RATE_LIMIT_AUTH_FAILURES_LIMIT: '3' });
+    const metrics = { limited: jest.fn() } as unknown as RateLimitMetrics;
+    const limiter = new AuthFailureLimiter(replicaA, config, metrics);
+    const ip = `203.0.113.${Math.floor(Math.random() * 200)}-${randomBytes(2).toString('hex')}`;
+    for (let i = 0; i < 3; i++) {
+      await expect(limiter.assertAllowed(ip)).resolves.toBeUndefined();
+      await limiter.recordFailure(ip);
+    }
+    await expect(limiter.assertAllowed(ip)).rejects.toBeInstanceOf(RateLimitedProblem);
+    await expect(limiter.assertAllowed(`${ip}-other`)).resolves.toBeUndefined();
+    expect(metrics.limited).toHaveBeenCalledWith('ip', 'auth-failure');
   });
 
   it('keeps separate keys separate', async () => {
