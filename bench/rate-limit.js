@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+/**
+ * The limiter's cost, as ratios measured in one run (alternating rounds):
+ *  1. store level: SlidingWindowStore.hit (the Lua check) against a bare Redis PING on its own
+ *     connection, same concurrency — a ratio near 1 shows a check costs one round trip;
+ *  2. HTTP level: the same route on two app processes, limits on vs RATE_LIMIT_ENABLED=false
+ *     (limits set high enough that nothing is refused).
+ *   npm run build && node bench/rate-limit.js [--seconds 3] [--rounds 3] [--concurrency 50]
+ */
+const { execFileSync, fork } = require('node:child_process');
+const { createServer } = require('node:net');
+const path = require('node:path');
+const autocannon = require('autocannon');
+
+const ROOT = path.join(__dirname, '..');
+const arg = (n, d) => (process.argv.includes(`--${n}`) ? Number(process.argv[process.argv.indexOf(`--${n}`) + 1]) : d);
+const SECONDS = arg('seconds', 3);
+const ROUNDS = arg('rounds', 3);
+const CONCURRENCY = arg('concurrency', 50);
+
+function services() {
+  execFileSync('bash', [path.join(ROOT, 'scripts/dev-services.sh'), 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return Object.fromEntries(
+    execFileSync('bash', [path.join(ROOT, 'scripts/dev-services.sh'), 'env'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+}
+
+async function opsPerSecond(op) {
+  let done = 0;
+  const deadline = Date.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (Date.now() < deadline) {
+        await op();
+        done++;
+      }
+    }),
+  );
+  return done / SECONDS;
+}
+
+async function storeLevel(env) {
+  Object.assign(process.env, env, { REDIS_KEY_PREFIX: 'bench:' });
+  const { loadSlice } = require(path.join(ROOT, 'dist/config/env.validation'));
+  const { RedisConfig } = require(path.join(ROOT, 'dist/redis/redis.config'));
+  const { RedisConnectionFactory } = require(path.join(ROOT, 'dist/redis/redis.factory'));
+  const { SlidingWindowStore } = require(path.join(ROOT, 'dist/rate-limit/sliding-window.store'));
+  const factory = new RedisConnectionFactory(loadSlice(RedisConfig, process.env));
+  const store = new SlidingWindowStore(factory);
+  const ping = factory.create('bench-ping');
+  const results = { check: [], ping: [] };
+  let i = 0;
+  for (let round = 1; round <= ROUNDS; round++) {
+    // Many keys, so sets stay small as in real traffic (one set per key/user/IP).
+    const check = () => store.hit(`bench:${i++ % 1000}`, 1e9, 60_000);
+    const order = round % 2 ? [['check', check], ['ping', () => ping.ping()]] : [['ping', () => ping.ping()], ['check', check]];
+    for (const [name, op] of order) results[name].push(await opsPerSecond(op));
+  }
+  await store.onApplicationShutdown();
+  ping.disconnect();
+  return results;
+}
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+async function startApp(env) {
+  const port = await freePort();
+  const child = fork(path.join(ROOT, 'dist/main.js'), [], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn', SHUTDOWN_DRAIN_DELAY_MS: '0' },
+    stdio: 'ignore',
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300 && child.exitCode === null; i++) {
+    try {
+      if ((await fetch(`${base}/health/live`)).ok) return { base, child };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('app did not start');
+}
+
+const load = (url) =>
+  new Promise((resolve, reject) =>
+    autocannon({ url, connections: CONCURRENCY, duration: SECONDS }, (e, r) => (e ? reject(e) : resolve(r))),
+  );
+
+async function httpLevel(env) {
+  const high = { RATE_LIMIT_IP_LIMIT: '1000000000', REDIS_KEY_PREFIX: 'bench-http:' };
+  const limited = await startApp({ ...env, ...high, RATE_LIMIT_ENABLED: 'true' });
+  const unlimited = await startApp({ ...env, ...high, RATE_LIMIT_ENABLED: 'false' });
+  // An unauthenticated route that exists in every build and is subject to the per-IP limit.
+  const route = process.env.BENCH_ROUTE || '/admin/kms/keys';
+  const results = { limited: [], unlimited: [] };
+  try {
+    const probe = await fetch(`${limited.base}${route}`);
+    if (!probe.headers.get('ratelimit-limit')) {
+      console.log(`(HTTP level skipped: ${route} answered ${probe.status} without RateLimit headers; set BENCH_ROUTE)`);
+      return undefined;
+    }
+    await load(`${limited.base}${route}`);
+    await load(`${unlimited.base}${route}`);
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order = round % 2 ? [['limited', limited], ['unlimited', unlimited]] : [['unlimited', unlimited], ['limited', limited]];
+      for (const [name, app] of order) {
+        const r = await load(`${app.base}${route}`);
+        if (r.non2xx && name === 'limited' && r['4xx'] && r.statusCodeStats?.['429']) throw new Error('limited run was refused');
+        results[name].push(r.requests.average);
+      }
+    }
+  } finally {
+    limited.child.kill('SIGTERM');
+    unlimited.child.kill('SIGTERM');
+  }
+  return { route, ...results };
+}
+
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+(async () => {
+  const env = services();
+  const store = await storeLevel(env);
+  console.log(
+    `store: sliding-window check ${mean(store.check).toFixed(0)} ops/s, PING ${mean(store.ping).toFixed(0)} ops/s, ` +
+      `ratio check/PING = ${(mean(store.check) / mean(store.ping)).toFixed(3)} (${CONCURRENCY} in flight, ${ROUNDS}x${SECONDS}s)`,
+  );
+  const http = await httpLevel(env);
+  if (http) {
+    console.log(
+      `http ${http.route}: limited ${mean(http.limited).toFixed(0)} req/s, unlimited ${mean(http.unlimited).toFixed(0)} req/s, ` +
+        `ratio limited/unlimited = ${(mean(http.limited) / mean(http.unlimited)).toFixed(3)}`,
+    );
+  }
+  process.exit(0);
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
