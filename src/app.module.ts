@@ -1,4 +1,9 @@
 import { Module } from '@nestjs/common';
+import { AdminModule } from './admin/admin.module';
+import { AuditConfig } from './audit/audit.config';
+import { AuditLogModule } from './audit/audit-log.module';
+import { AuthConfig } from './auth/auth.config';
+import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app.config';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
@@ -12,10 +17,11 @@ import { RateLimitConfig } from './rate-limit/rate-limit.config';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisConfig } from './redis/redis.config';
 import { RedisModule } from './redis/redis.module';
+import { UsersModule } from './users/users.module';
 import { TokensModule } from './tokens/tokens.module';
 
 /** Every config slice; validated together at start-up so all problems are reported at once. */
-export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig];
+export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, AuditConfig];
 
 /** Modules both processes need. */
 export const CORE_MODULES = [
@@ -32,6 +38,6 @@ export const CORE_MODULES = [
 /** The HTTP API process: public API under /v1, admin API under /admin. */
 @Module({
   // RateLimitModule last: its guard runs after authentication has identified the key.
-  imports: [...CORE_MODULES, RateLimitModule],
+  imports: [...CORE_MODULES, AuthModule, AuditLogModule, UsersModule, AdminModule, RateLimitModule],
 })
 export class AppModule {}

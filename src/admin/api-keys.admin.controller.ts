@@ -1,0 +1,60 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiKeyService } from '../auth/api-key.service';
+import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator';
+import type { Principal } from '../auth/principal';
+import { CreateApiKeyDto, KeyIdParams, ListApiKeysQuery, RotateApiKeyDto, UpdateApiKeyDto } from './admin.dto';
+
+const actor = (p: Principal) => `admin-key:${p.keyId}`;
+
+/** API-key administration; admin keys only. Secrets appear only in create and rotate responses. */
+@ApiTags('admin')
+@Authenticated('admin')
+@Controller('admin/keys')
+export class ApiKeysAdminController {
+  constructor(private readonly keys: ApiKeyService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a key; api_key and signing_secret are shown this once' })
+  @ApiCreatedResponse({ description: 'the key, with api_key and signing_secret' })
+  create(@CurrentPrincipal() p: Principal, @Body() body: CreateApiKeyDto) {
+    return this.keys.create(body, actor(p));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List keys (no secrets), newest first, cursor-paginated' })
+  @ApiOkResponse({ description: '{ items, next_cursor }' })
+  list(@Query() q: ListApiKeysQuery) {
+    return this.keys.list({ client_id: q.client_id, role: q.role, status: q.status }, q.limit, q.cursor);
+  }
+
+  @Get(':key_id')
+  @ApiOperation({ summary: 'One key (no secrets)' })
+  @ApiNotFoundResponse()
+  get(@Param() params: KeyIdParams) {
+    return this.keys.get(params.key_id);
+  }
+
+  @Patch(':key_id')
+  @ApiOperation({ summary: 'Update name, rate-limit override, IP allowlist, expiry' })
+  @ApiNotFoundResponse()
+  update(@CurrentPrincipal() p: Principal, @Param() params: KeyIdParams, @Body() body: UpdateApiKeyDto) {
+    return this.keys.update(params.key_id, body, actor(p));
+  }
+
+  @Post(':key_id/rotate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'New secrets, shown once; the old ones work until the grace period ends' })
+  @ApiNotFoundResponse()
+  rotate(@CurrentPrincipal() p: Principal, @Param() params: KeyIdParams, @Body() body: RotateApiKeyDto) {
+    return this.keys.rotate(params.key_id, actor(p), body?.grace_period_seconds);
+  }
+
+  @Post(':key_id/revoke')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Revoke now, on every replica (within a second)' })
+  @ApiNotFoundResponse()
+  revoke(@CurrentPrincipal() p: Principal, @Param() params: KeyIdParams) {
+    return this.keys.revoke(params.key_id, actor(p));
+  }
+}

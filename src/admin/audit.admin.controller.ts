@@ -1,0 +1,20 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuditLogService } from '../audit/audit-log.service';
+import { Authenticated } from '../auth/authenticated.decorator';
+import { AuditQuery } from './admin.dto';
+
+/** The call audit trail; admin keys only. */
+@ApiTags('admin')
+@Authenticated('admin')
+@Controller('admin/audit')
+export class AuditAdminController {
+  constructor(private readonly audit: AuditLogService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Audit records, newest first; filters: key, client, user_id, time range' })
+  @ApiOkResponse({ description: '{ items, next_cursor }' })
+  query(@Query() q: AuditQuery) {
+    return this.audit.query({ key_id: q.key_id, client_id: q.client_id, user_id: q.user_id, from: q.from, to: q.to }, q.limit, q.cursor);
+  }
+}

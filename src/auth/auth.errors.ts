@@ -1,0 +1,36 @@
+import { ProblemException } from '../common/problem/problem.exception';
+
+/** Every authentication failure looks the same to the caller; the reason goes to a metric only. */
+export class AuthenticationFailedProblem extends ProblemException {
+  constructor() {
+    super('authentication-failed', 'Unauthorized', 401, 'Authentication failed.', {}, {
+      'www-authenticate': 'ApiKey header="X-API-Key"',
+    });
+  }
+}
+
+/** Authenticated, but this key may not use this route (role) or not from this address (allowlist). */
+export class ForbiddenProblem extends ProblemException {
+  constructor(detail = 'This key may not perform this request.') {
+    super('forbidden', 'Forbidden', 403, detail);
+  }
+}
+
+/** Why a verification failed; a metric label, never sent to the caller. */
+export type AuthFailureReason =
+  | 'missing'
+  | 'malformed'
+  | 'unknown-key'
+  | 'wrong-secret'
+  | 'expired'
+  | 'revoked'
+  | 'bad-signature'
+  | 'clock-skew'
+  | 'replayed-nonce';
+
+/** Thrown inside the auth module; the guard turns it into AuthenticationFailedProblem after counting it. */
+export class VerificationFailed extends Error {
+  constructor(readonly reason: AuthFailureReason) {
+    super(`verification failed: ${reason}`);
+  }
+}

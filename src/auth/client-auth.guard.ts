@@ -1,0 +1,67 @@
+import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+import { API_KEY_STRATEGY } from './api-key.strategy';
+import { AuthenticationFailedProblem, ForbiddenProblem, VerificationFailed } from './auth.errors';
+import { AuthMetrics } from './auth.metrics';
+import { cidrList, listContains } from './client-ip';
+import { ClientIpResolver } from './client-ip.resolver';
+import { HmacVerifier, isSignedRequest } from './hmac.verifier';
+import type { ApiKeyRole } from './api-key.schema';
+import type { AuthenticatedRequestFields, Principal } from './principal';
+
+export const REQUIRED_ROLE = 'fgw:auth:role';
+
+/**
+ * Authenticates a request by HMAC signature (when signing headers are present)
+ * or by X-API-Key through Passport, then applies the key's IP allowlist and the
+ * route's role. Any authentication failure is the same 401; the reason is
+ * only counted in `auth_failures_total`.
+ */
+@Injectable()
+export class ClientAuthGuard extends AuthGuard(API_KEY_STRATEGY) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly hmac: HmacVerifier,
+    private readonly metrics: AuthMetrics,
+    private readonly ips: ClientIpResolver,
+  ) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const role = this.reflector.getAllAndOverride<ApiKeyRole | undefined>(REQUIRED_ROLE, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    const request = context.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequestFields & { user?: Principal }>();
+    let principal: Principal;
+    try {
+      if (isSignedRequest(request)) principal = await this.hmac.verify(request);
+      else {
+        await super.canActivate(context);
+        principal = request.user as Principal;
+      }
+    } catch (err) {
+      // Infrastructure errors (database down) are not authentication failures: let them surface as such.
+      if (!(err instanceof VerificationFailed)) throw err;
+      this.metrics.failed(err.reason);
+      throw new AuthenticationFailedProblem();
+    }
+    request.principal = principal;
+    const ip = this.ips.resolve(request);
+    if (principal.ipAllowlist.length > 0 && !listContains(cidrList(principal.ipAllowlist), ip)) {
+      throw new ForbiddenProblem('This key may not be used from this address.');
+    }
+    if (role && principal.role !== role) throw new ForbiddenProblem();
+    return true;
+  }
+
+  /** Passport's outcome: a thrown VerificationFailed, or no user when the header is missing. */
+  override handleRequest<T>(err: unknown, user: T): T {
+    if (err) throw err;
+    if (!user) throw new VerificationFailed('missing');
+    return user;
+  }
+}

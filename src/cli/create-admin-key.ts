@@ -1,0 +1,55 @@
+/**
+ * Creates the first admin key on an empty database and prints it once:
+ *   node dist/cli/create-admin-key.js [--client-id operator] [--name "first admin key"] [--force]
+ * Refuses when an active admin key already exists (use the admin API then), unless --force.
+ */
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { CONFIG_SLICES } from '../app.module';
+import { ApiKeyService } from '../auth/api-key.service';
+import { AuthModule } from '../auth/auth.module';
+import { AppConfigModule } from '../config/app-config.module';
+import { DatabaseModule } from '../database/database.module';
+import { RedisModule } from '../redis/redis.module';
+
+@Module({ imports: [AppConfigModule.forRoot(CONFIG_SLICES), DatabaseModule, RedisModule, AuthModule] })
+class CreateAdminKeyModule {}
+
+function option(argv: string[], name: string, fallback: string): string {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] ? argv[i + 1] : fallback;
+}
+
+/** Exit code 0 with the key on stdout; 1 when refused or failed (message on stderr). */
+export async function createAdminKey(argv: string[]): Promise<number> {
+  const app = await NestFactory.createApplicationContext(CreateAdminKeyModule, { logger: ['error', 'warn'] });
+  try {
+    const keys = app.get(ApiKeyService);
+    if (!argv.includes('--force') && (await keys.countActiveAdmins()) > 0) {
+      process.stderr.write('An active admin key already exists; create further keys through POST /admin/keys (or pass --force).\n');
+      return 1;
+    }
+    const issued = await keys.create(
+      { client_id: option(argv, 'client-id', 'operator'), name: option(argv, 'name', 'first admin key'), role: 'admin' },
+      'cli',
+    );
+    // The only place the secrets are ever shown: stdout of this command.
+    process.stdout.write(
+      `${JSON.stringify({ key_id: issued.key_id, client_id: issued.client_id, api_key: issued.api_key, signing_secret: issued.signing_secret }, null, 2)}\n`,
+    );
+    return 0;
+  } finally {
+    await app.close();
+  }
+}
+
+if (require.main === module) {
+  createAdminKey(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      process.stderr.write(`create-admin-key failed: ${err.message}\n`);
+      process.exit(1);
+    },
+  );
+}
