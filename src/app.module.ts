@@ -8,6 +8,8 @@ import { AppConfig } from './config/app.config';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
 import { MongoConfig } from './database/mongo.config';
+import { FlickrConfig } from './flickr/flickr.config';
+import { FlickrModule } from './flickr/flickr.module';
 import { HealthModule } from './health/health.module';
 import { KmsConfig } from './kms/kms.config';
 import { LoggingModule } from './logging/logging.module';
@@ -21,7 +23,7 @@ import { UsersModule } from './users/users.module';
 import { TokensModule } from './tokens/tokens.module';
 
 /** Every config slice; validated together at start-up so all problems are reported at once. */
-export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, AuditConfig];
+export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, AuditConfig, FlickrConfig];
 
 /** Modules both processes need. */
 export const CORE_MODULES = [
@@ -38,6 +40,6 @@ export const CORE_MODULES = [
 /** The HTTP API process: public API under /v1, admin API under /admin. */
 @Module({
   // RateLimitModule last: its guard runs after authentication has identified the key.
-  imports: [...CORE_MODULES, AuthModule, AuditLogModule, UsersModule, AdminModule, RateLimitModule],
+  imports: [...CORE_MODULES, AuthModule, AuditLogModule, UsersModule, AdminModule, FlickrModule, RateLimitModule],
 })
 export class AppModule {}

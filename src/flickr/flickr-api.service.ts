@@ -1,0 +1,134 @@
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { ProblemException } from '../common/problem/problem.exception';
+import { SlidingWindowStore } from '../rate-limit/sliding-window.store';
+import { FlickrBreaker } from './flickr.breaker';
+import { FlickrCache } from './flickr.cache';
+import { type FlickrAnswer, FlickrClient, type FlickrUserToken, toUpstreamError } from './flickr.client';
+import { FlickrConfig } from './flickr.config';
+import {
+  FlickrErrorProblem,
+  FlickrReauthorizationRequiredProblem,
+  FlickrUnavailableProblem,
+  FlickrUpstreamError,
+  UnknownFlickrMethodProblem,
+} from './flickr.errors';
+import { FlickrMetrics } from './flickr.metrics';
+import { type FlickrMethodPolicy, flickrMethodPolicy } from './flickr.methods';
+
+/** Flickr codes that mean our request or credentials are wrong, not the caller's: a bad gateway. */
+const OUR_FAULT = new Set([95, 96, 97, 100, 111, 112, 114, 115, 116]);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The rules around every call to Flickr: allowlist, read cache, the shared
+ * budget for our consumer key (all replicas, via the same Redis sliding window
+ * as the rate limits), the circuit breaker, retries with full jitter for
+ * idempotent reads only, and the mapping of Flickr's failures to problems.
+ */
+@Injectable()
+export class FlickrApiService implements OnApplicationShutdown {
+  private readonly breaker: FlickrBreaker;
+
+  constructor(
+    private readonly client: FlickrClient,
+    private readonly cache: FlickrCache,
+    private readonly budget: SlidingWindowStore,
+    private readonly config: FlickrConfig,
+    private readonly metrics: FlickrMetrics,
+  ) {
+    this.breaker = new FlickrBreaker(config.FLICKR_BREAKER_THRESHOLD, config.FLICKR_BREAKER_OPEN_MS);
+  }
+
+  /** The proxy's policy for a method, or a 400 problem when it is not allowed. */
+  policyOf(method: string): FlickrMethodPolicy {
+    const policy = flickrMethodPolicy(method);
+    if (!policy) throw new UnknownFlickrMethodProblem(method);
+    return policy;
+  }
+
+  get breakerState(): 'closed' | 'open' | 'half-open' {
+    return this.breaker.state;
+  }
+
+  /** Calls an allowed REST method as a user. Reads may come from the cache unless `bypassCache`. */
+  async call(
+    userId: string,
+    token: FlickrUserToken,
+    method: string,
+    params: Record<string, string>,
+    options: { bypassCache?: boolean } = {},
+  ): Promise<FlickrAnswer> {
+    const policy = this.policyOf(method);
+    const key = policy.class === 'read' && policy.cacheTtlS > 0 ? FlickrCache.key(userId, method, params) : undefined;
+    if (key && !options.bypassCache) {
+      // A cache outage only costs a trip to Flickr.
+      const cached = await this.cache.get(key).catch(() => undefined);
+      this.metrics.cache(cached !== undefined);
+      if (cached) return cached;
+    }
+    const answer = await this.upstream(policy.class, () => this.client.call(token, method, params));
+    if (key) await this.cache.put(key, answer, policy.cacheTtlS).catch(() => undefined);
+    return answer;
+  }
+
+  /** Runs one upstream exchange (any kind, e.g. OAuth) under the budget and breaker; reads are retried. */
+  async upstream<T>(cls: FlickrMethodPolicy['class'], call: () => Promise<T>): Promise<T> {
+    const attempts = cls === 'read' ? 1 + this.config.FLICKR_READ_RETRIES : 1;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once(cls, call);
+      } catch (error) {
+        const retryable = error instanceof FlickrUpstreamError && error.transient && attempt + 1 < attempts;
+        if (!retryable) throw this.toProblem(error);
+        // Full jitter: a random delay up to base·2^attempt, so retrying replicas spread out.
+        await sleep(Math.random() * this.config.FLICKR_RETRY_BASE_MS * 2 ** attempt);
+      }
+    }
+  }
+
+  private async once<T>(cls: string, call: () => Promise<T>): Promise<T> {
+    if (this.breaker.isOpen) {
+      this.metrics.refusedLocally('circuit-open');
+      throw new FlickrUnavailableProblem('circuit-open', this.breaker.retryAfterSeconds);
+    }
+    // Without Redis the budget cannot be counted; Flickr's own 429s and the breaker still protect the key.
+    const budget = await this.budget
+      .hit('flickr-budget', this.config.FLICKR_BUDGET_LIMIT, this.config.FLICKR_BUDGET_WINDOW_MS)
+      .catch(() => undefined);
+    if (budget && !budget.allowed) {
+      this.metrics.refusedLocally('budget-exhausted');
+      throw new FlickrUnavailableProblem('budget-exhausted', Math.max(1, Math.ceil(budget.retryAfterMs / 1000)));
+    }
+    this.metrics.called(cls);
+    try {
+      return await this.breaker.fire(call);
+    } catch (error) {
+      const upstream = toUpstreamError(error);
+      this.metrics.failed(upstream.flickrCode !== undefined ? String(upstream.flickrCode) : upstream.httpStatus ? `http_${upstream.httpStatus}` : upstream.kind);
+      throw upstream;
+    }
+  }
+
+  /** Maps an upstream failure to the problem the client sees (always with Flickr's code when there is one). */
+  toProblem(error: unknown): ProblemException {
+    if (error instanceof ProblemException) return error;
+    const e = toUpstreamError(error);
+    if (e.kind === 'fail') {
+      if (e.flickrCode === 98) return new FlickrReauthorizationRequiredProblem();
+      const status = e.flickrCode === 1 ? 404 : e.flickrCode === 99 ? 403 : e.flickrCode === 105 ? 503 : OUR_FAULT.has(e.flickrCode ?? -1) ? 502 : 422;
+      return new FlickrErrorProblem(status, e.flickrCode, e.httpStatus, `Flickr error ${e.flickrCode}: ${e.message}`);
+    }
+    if (e.kind === 'timeout') return new FlickrErrorProblem(504, undefined, undefined, 'Flickr did not answer in time.');
+    if (e.httpStatus === 429) {
+      return new FlickrErrorProblem(503, undefined, 429, 'Flickr is rate-limiting this service.', {
+        'retry-after': String(this.breaker.isOpen ? this.breaker.retryAfterSeconds : 30),
+      });
+    }
+    return new FlickrErrorProblem(502, undefined, e.httpStatus, 'Flickr could not complete the call.');
+  }
+
+  onApplicationShutdown(): void {
+    this.breaker.shutdown();
+  }
+}

@@ -1,0 +1,109 @@
+import { Injectable } from '@nestjs/common';
+import { createFlickr, FetchTransport } from 'flickr-sdk';
+import { FlickrConfig } from './flickr.config';
+import { FlickrUpstreamError } from './flickr.errors';
+
+/** A user's Flickr access token. */
+export interface FlickrUserToken {
+  oauthToken: string;
+  oauthTokenSecret: string;
+}
+
+/** The answer of a successful REST call (`stat: ok` and the method's fields). */
+export type FlickrAnswer = Record<string, unknown>;
+
+const FLICKR_HOSTS: Array<[RegExp, keyof FlickrConfig]> = [
+  [/^https:\/\/api\.flickr\.com\/services\/rest/, 'FLICKR_API_URL'],
+  [/^https:\/\/up\.flickr\.com\/services\/upload/, 'FLICKR_UPLOAD_URL'],
+  [/^https:\/\/www\.flickr\.com\/services\/oauth/, 'FLICKR_OAUTH_URL'],
+];
+
+/**
+ * flickr-sdk signs over Flickr's real URLs (hard-coded); this transport sends the
+ * signed request to the configured base URL instead and bounds each request by a
+ * timeout. With the default configuration nothing is rewritten.
+ */
+class ConfiguredTransport extends FetchTransport {
+  constructor(private readonly config: FlickrConfig) {
+    super();
+  }
+
+  override fetch(url: string, init: RequestInit): Promise<Response> {
+    let target = url;
+    for (const [pattern, setting] of FLICKR_HOSTS) {
+      const m = pattern.exec(url);
+      if (m) target = String(this.config[setting]) + url.slice(m[0].length);
+    }
+    return super.fetch(target, { ...init, signal: AbortSignal.timeout(this.config.FLICKR_TIMEOUT_MS) });
+  }
+}
+
+/**
+ * Adapter over Flickr's REST and OAuth endpoints through the official flickr-sdk
+ * (it does the OAuth 1.0a HMAC-SHA1 signing). No rules here: every failure comes
+ * out as a FlickrUpstreamError for the service to interpret.
+ */
+@Injectable()
+export class FlickrClient {
+  private readonly transport: ConfiguredTransport;
+
+  constructor(private readonly config: FlickrConfig) {
+    this.transport = new ConfiguredTransport(config);
+  }
+
+  private consumer() {
+    return { consumerKey: this.config.FLICKR_CONSUMER_KEY ?? '', consumerSecret: this.config.FLICKR_CONSUMER_SECRET ?? '' };
+  }
+
+  /** Calls one REST method as the user; flickr-sdk POSTs write methods. */
+  async call(token: FlickrUserToken, method: string, params: Record<string, string>): Promise<FlickrAnswer> {
+    const { flickr } = createFlickr({ ...this.consumer(), ...token }, this.transport);
+    return this.translate(() => flickr(method as 'flickr.test.login', params) as Promise<FlickrAnswer>);
+  }
+
+  /** Step 1 of OAuth: a request token for `callback` (`oob` for the PIN flow). */
+  async requestToken(callback: string): Promise<{ requestToken: string; requestTokenSecret: string }> {
+    const { oauth } = createFlickr({ ...this.consumer(), oauthToken: false, oauthTokenSecret: false }, this.transport);
+    return this.translate(() => oauth.request(callback));
+  }
+
+  /** The URL the user opens to approve; Flickr's own, never rewritten... unless configured otherwise. */
+  authorizeUrl(requestToken: string, perms: 'read' | 'write' | 'delete'): string {
+    const url = new URL(`${this.config.FLICKR_OAUTH_URL}/authorize`);
+    url.searchParams.set('oauth_token', requestToken);
+    url.searchParams.set('perms', perms);
+    return url.href;
+  }
+
+  /** Step 3 of OAuth: exchanges the approved request token and verifier for the user's access token. */
+  async accessToken(
+    requestToken: string,
+    requestTokenSecret: string,
+    verifier: string,
+  ): Promise<{ nsid: string; username: string; fullname: string; oauthToken: string; oauthTokenSecret: string }> {
+    const { oauth } = createFlickr({ ...this.consumer(), oauthToken: requestToken, oauthTokenSecret: requestTokenSecret }, this.transport);
+    return this.translate(() => oauth.verify(verifier));
+  }
+
+  private async translate<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw toUpstreamError(error);
+    }
+  }
+}
+
+/** Maps what flickr-sdk and fetch throw into one error shape. */
+export function toUpstreamError(error: unknown): FlickrUpstreamError {
+  if (error instanceof FlickrUpstreamError) return error;
+  const err = error as Error & { cause?: unknown; name?: string };
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return new FlickrUpstreamError('timeout', 'Flickr did not answer in time');
+  const cause = err?.cause;
+  if (cause instanceof Response) return new FlickrUpstreamError('http', `Flickr answered HTTP ${cause.status}`, cause.status);
+  if (cause && typeof cause === 'object' && (cause as { stat?: unknown }).stat === 'fail') {
+    const fail = cause as { code?: number; message?: string };
+    return new FlickrUpstreamError('fail', fail.message ?? 'Flickr refused the call', 200, Number(fail.code));
+  }
+  return new FlickrUpstreamError('network', 'Flickr could not be reached');
+}
