@@ -78,7 +78,10 @@ wait_ready() {
 }
 
 configure() {
-  if ! bao secrets list -format=json | grep -q "\"$TRANSIT_MOUNT/\""; then
+  # Captured first: with pipefail, `grep -q` closing the pipe early would fail the whole test.
+  local mounts
+  mounts="$(bao secrets list -format=json)"
+  if ! grep -q "\"$TRANSIT_MOUNT/\"" <<<"$mounts"; then
     bao secrets enable -path="$TRANSIT_MOUNT" transit >/dev/null
   fi
   local k
