@@ -94,6 +94,14 @@ describe('Admin API and first admin key (real app, Redis, FerretDB)', () => {
     expect((await call('GET', '/admin/keys/aaaaaaaaaaaa', admin)).status).toBe(404);
   });
 
+  it('documents every admin and user route in Swagger with the key security schemes', async () => {
+    const doc = (await (await fetch(`${t.url}/docs-json`)).json()) as any;
+    for (const route of ['/admin/keys', '/admin/keys/{key_id}', '/admin/keys/{key_id}/rotate', '/admin/keys/{key_id}/revoke', '/admin/audit', '/v1/users/{user_id}']) {
+      expect({ route, documented: route in doc.paths }).toEqual({ route, documented: true });
+    }
+    expect(doc.paths['/admin/keys'].post.security).toEqual(expect.arrayContaining([{ 'api-key': [] }]));
+  });
+
   it('refuses client keys and missing keys on /admin', async () => {
     const client = await createApiKey(t.app);
     expect((await call('GET', '/admin/keys', client.api_key)).status).toBe(403);
