@@ -4,7 +4,7 @@ import { AuditTrail } from '../audit/audit.trail';
 import { EnvelopeService } from '../kms/envelope.service';
 import { TokenMetrics } from './token.metrics';
 import { TokenRepository } from './token.repository';
-import { TokenStore, tokenContext } from './token.store';
+import { tokenContext } from './token.store';
 
 export const MIGRATION_CHECKPOINT = 'migrate:tokens-plaintext';
 
@@ -39,7 +39,6 @@ export class TokenMigrationService {
   constructor(
     private readonly repository: TokenRepository,
     private readonly envelope: EnvelopeService,
-    private readonly store: TokenStore,
     private readonly audit: AuditTrail,
     private readonly metrics: TokenMetrics,
   ) {}
@@ -86,8 +85,10 @@ export class TokenMigrationService {
         }
         report.migrated++;
         if (options.verify) {
-          const back = await this.store.get(doc.user_id).catch(() => null);
-          if (back?.token === doc.oauth_token && back?.secret === doc.oauth_token_secret) report.verified++;
+          // Re-read what was stored and decrypt it the way TokenStore does (same envelope, same record context).
+          const stored = await this.repository.findById(doc._id);
+          const back = stored?.enc ? await this.envelope.decrypt(tokenContext(stored.user_id), stored.enc).catch(() => null) : null;
+          if (back?.oauth_token === doc.oauth_token && back?.oauth_token_secret === doc.oauth_token_secret) report.verified++;
           else report.verifyFailures++;
         }
       }

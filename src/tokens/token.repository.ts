@@ -19,6 +19,11 @@ export class TokenRepository {
     return this.tokens.findOne({ user_id: userId }).lean<TokenDocument>().exec();
   }
 
+  /** By _id: on FerretDB only _id lookups avoid a collection scan, so the migration's verify step uses this. */
+  findById(id: Types.ObjectId): Promise<TokenDocument | null> {
+    return this.tokens.findById(id).lean<TokenDocument>().exec();
+  }
+
   /** Writes the envelope and removes any legacy plaintext in the same update. */
   async upsertEncrypted(userId: string, enc: Envelope): Promise<void> {
     const now = new Date();

@@ -17,6 +17,10 @@ class MemoryTokenRepository {
     const d = this.docs.find((x) => x.user_id === userId);
     return d ? { ...d } : null;
   }
+  async findById(id: Types.ObjectId) {
+    const d = this.docs.find((x) => String(x._id) === String(id));
+    return d ? { ...d } : null;
+  }
   async upsertEncrypted(userId: string, enc: TokenDocument['enc']) {
     let doc = this.docs.find((d) => d.user_id === userId);
     if (!doc) this.docs.push((doc = { _id: new Types.ObjectId(), user_id: userId }));
@@ -61,7 +65,7 @@ describe('TokenStore and TokenMigrationService (adapters replaced)', () => {
     repo = new MemoryTokenRepository();
     const envelope = new EnvelopeService(new LocalKmsProvider(new Map()), loadSlice(KmsConfig, {}));
     store = new TokenStore(repo as unknown as TokenRepository, envelope);
-    migration = new TokenMigrationService(repo as unknown as TokenRepository, envelope, store, audit as never, metrics as never);
+    migration = new TokenMigrationService(repo as unknown as TokenRepository, envelope, audit as never, metrics as never);
     for (let i = 0; i < 25; i++) repo.docs.push({ _id: new Types.ObjectId(), user_id: `u${i}`, oauth_token: `t${i}`, oauth_token_secret: `s${i}` });
   });
 
