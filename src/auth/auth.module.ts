@@ -18,10 +18,13 @@ import { HmacVerifier } from './hmac.verifier';
 import { KeyInvalidationBus } from './key-invalidation.bus';
 import { NonceStore } from './nonce.store';
 import { registerRawBodyCapture } from './raw-body.hook';
+import { RateLimitStoreModule } from '../rate-limit/rate-limit-store.module';
 
 /** Client authentication (docs/authentication.md). Controllers opt in with @Authenticated(role). */
 @Module({
   imports: [
+    // Failed-authentication limiter (brute-force protection) for ClientAuthGuard.
+    RateLimitStoreModule,
     PassportModule,
     KmsModule,
     AuditModule,

@@ -1,6 +1,7 @@
 import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata, UseGuards } from '@nestjs/common';
 import { ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { ApiKeyRole } from './api-key.schema';
+import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ClientAuthGuard, REQUIRED_ROLE } from './client-auth.guard';
 import type { AuthenticatedRequestFields, Principal } from './principal';
 
@@ -12,7 +13,8 @@ import type { AuthenticatedRequestFields, Principal } from './principal';
 export function Authenticated(role: ApiKeyRole): ClassDecorator & MethodDecorator {
   return applyDecorators(
     SetMetadata(REQUIRED_ROLE, role),
-    UseGuards(ClientAuthGuard),
+    // Rate limits per key and user need the principal, so they are counted right after authentication.
+    UseGuards(ClientAuthGuard, RateLimitGuard),
     ApiSecurity('api-key'),
     ApiSecurity('hmac-signature'),
     ApiUnauthorizedResponse({ description: 'authentication-failed problem (one generic message)' }),

@@ -2,6 +2,7 @@ import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
+import { AuthFailureLimiter } from '../rate-limit/auth-failure.limiter';
 import { API_KEY_STRATEGY } from './api-key.strategy';
 import { AuthenticationFailedProblem, ForbiddenProblem, VerificationFailed } from './auth.errors';
 import { AuthMetrics } from './auth.metrics';
@@ -26,6 +27,7 @@ export class ClientAuthGuard extends AuthGuard(API_KEY_STRATEGY) {
     private readonly hmac: HmacVerifier,
     private readonly metrics: AuthMetrics,
     private readonly ips: ClientIpResolver,
+    private readonly failures: AuthFailureLimiter,
   ) {
     super();
   }
@@ -36,6 +38,9 @@ export class ClientAuthGuard extends AuthGuard(API_KEY_STRATEGY) {
       context.getClass(),
     ]);
     const request = context.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequestFields & { user?: Principal }>();
+    const ip = this.ips.resolve(request);
+    // Brute-force protection: an address that failed too often is refused before any bcrypt runs.
+    await this.failures.assertAllowed(ip);
     let principal: Principal;
     try {
       if (isSignedRequest(request)) principal = await this.hmac.verify(request);
@@ -47,10 +52,10 @@ export class ClientAuthGuard extends AuthGuard(API_KEY_STRATEGY) {
       // Infrastructure errors (database down) are not authentication failures: let them surface as such.
       if (!(err instanceof VerificationFailed)) throw err;
       this.metrics.failed(err.reason);
+      await this.failures.recordFailure(ip);
       throw new AuthenticationFailedProblem();
     }
     request.principal = principal;
-    const ip = this.ips.resolve(request);
     if (principal.ipAllowlist.length > 0 && !listContains(cidrList(principal.ipAllowlist), ip)) {
       throw new ForbiddenProblem('This key may not be used from this address.');
     }

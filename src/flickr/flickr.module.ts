@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RateLimitStoreModule } from '../rate-limit/rate-limit.module';
+import { RateLimitStoreModule } from '../rate-limit/rate-limit-store.module';
 import { FlickrApiService } from './flickr-api.service';
 import { FlickrCache } from './flickr.cache';
 import { FlickrClient } from './flickr.client';

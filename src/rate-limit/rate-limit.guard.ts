@@ -4,6 +4,7 @@ import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard, type Th
 import type { ThrottlerRequest } from '@nestjs/throttler/dist/throttler.guard.interface';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RateLimitConfig } from './rate-limit.config';
+import { REQUIRED_ROLE } from '../auth/client-auth.guard';
 import { rateLimitClassOf } from './rate-limit.class';
 import { RateLimitedProblem, RateLimiterUnavailableProblem } from './rate-limit.errors';
 import { RateLimitMetrics } from './rate-limit.metrics';
@@ -34,9 +35,20 @@ export class RateLimitGuard extends ThrottlerGuard {
     super(options, storage, reflector);
   }
 
+  /**
+   * The guard runs twice on authenticated routes: globally (before the route's
+   * auth guard, so without a principal: skipped) and again right after
+   * authentication (@Authenticated adds it), where key and user limits apply.
+   */
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
     if (!this.config.RATE_LIMIT_ENABLED || context.getType() !== 'http') return true;
-    return UNLIMITED.test(context.switchToHttp().getRequest<FastifyRequest>().url);
+    const req = context.switchToHttp().getRequest<LimitedRequest>();
+    if (UNLIMITED.test(req.url)) return true;
+    const authenticatedRoute = this.reflector.getAllAndOverride<string | undefined>(REQUIRED_ROLE, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    return authenticatedRoute !== undefined && req.principal === undefined;
   }
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {

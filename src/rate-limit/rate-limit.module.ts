@@ -2,20 +2,15 @@ import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
-import { AuthFailureLimiter } from './auth-failure.limiter';
+import { AuthModule } from '../auth/auth.module';
+import { ClientIpResolver } from '../auth/client-ip.resolver';
 import { rateLimitClassOf } from './rate-limit.class';
 import { RateLimitConfig } from './rate-limit.config';
 import { principalOf, RateLimitGuard } from './rate-limit.guard';
-import { RateLimitMetrics, rateLimitMetricProviders } from './rate-limit.metrics';
+import { RateLimitStoreModule } from './rate-limit-store.module';
 import { SlidingWindowThrottlerStorage } from './sliding-window.throttler-storage';
-import { SlidingWindowStore } from './sliding-window.store';
 
-/** The Redis-backed store, in a module of its own so the throttler options factory can inject it. */
-@Module({
-  providers: [SlidingWindowStore, SlidingWindowThrottlerStorage],
-  exports: [SlidingWindowStore, SlidingWindowThrottlerStorage],
-})
-export class RateLimitStoreModule {}
+
 
 const userIdOf = (req: FastifyRequest): string | undefined => (req.params as Record<string, string> | undefined)?.user_id;
 
@@ -27,9 +22,9 @@ const userIdOf = (req: FastifyRequest): string | undefined => (req.params as Rec
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      imports: [RateLimitStoreModule],
-      inject: [RateLimitConfig, SlidingWindowThrottlerStorage],
-      useFactory: (config: RateLimitConfig, storage: SlidingWindowThrottlerStorage) => ({
+      imports: [RateLimitStoreModule, AuthModule],
+      inject: [RateLimitConfig, SlidingWindowThrottlerStorage, ClientIpResolver],
+      useFactory: (config: RateLimitConfig, storage: SlidingWindowThrottlerStorage, ips: ClientIpResolver) => ({
         storage,
         throttlers: [
           {
@@ -37,7 +32,8 @@ const userIdOf = (req: FastifyRequest): string | undefined => (req.params as Rec
             limit: config.RATE_LIMIT_IP_LIMIT,
             ttl: config.RATE_LIMIT_IP_WINDOW_MS,
             skipIf: (ctx) => principalOf(ctx.switchToHttp().getRequest()) !== undefined,
-            getTracker: (req) => (req as FastifyRequest).ip,
+            // The client address as authentication sees it (X-Forwarded-For only from trusted proxies).
+            getTracker: (req) => ips.resolve(req as FastifyRequest),
             generateKey: (_ctx, ip) => `ip:${ip}`,
           },
           {
@@ -63,11 +59,9 @@ const userIdOf = (req: FastifyRequest): string | undefined => (req.params as Rec
     RateLimitStoreModule,
   ],
   providers: [
-    RateLimitMetrics,
-    ...rateLimitMetricProviders,
-    AuthFailureLimiter,
-    { provide: APP_GUARD, useClass: RateLimitGuard },
+    RateLimitGuard,
+    { provide: APP_GUARD, useExisting: RateLimitGuard },
   ],
-  exports: [AuthFailureLimiter],
+  exports: [RateLimitStoreModule, RateLimitGuard],
 })
 export class RateLimitModule {}
