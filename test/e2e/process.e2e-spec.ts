@@ -82,4 +82,27 @@ describe('the API as a process', () => {
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
   });
+
+  it('logs each request as one JSON line carrying the request id, with secrets redacted', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const p = run('src/main.ts', { PORT: String(port), SHUTDOWN_DRAIN_DELAY_MS: '0' });
+    await waitFor(async () => (await fetch(`${base}/health/live`)).status === 200, { timeoutMs: 30000 });
+    await fetch(`${base}/v1/users/u-1?oauth_token=QUERYSECRET`, {
+      headers: { 'x-request-id': 'trace-me-12345', 'x-api-key': 'fgw_abcdefabcdef_HEADERSECRET' },
+    });
+    const line = await waitFor(async () =>
+      p
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"requestId":"trace-me-12345"') && l.includes('request completed')),
+    );
+    const entry = JSON.parse(line) as { req: { url: string; headers: Record<string, string> }; res: { statusCode: number } };
+    expect(entry.res.statusCode).toBe(401);
+    expect(entry.req.url).toContain('/v1/users/u-1');
+    expect(p.output()).not.toContain('HEADERSECRET');
+    expect(p.output()).not.toContain('QUERYSECRET');
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  });
 });
