@@ -56,7 +56,8 @@ describe('zero-downtime migration of legacy plaintext tokens', () => {
 
   beforeAll(async () => {
     await createTransitKeys();
-    t = await startTestApp({ env, controllers: [TokenDigestController], imports: [TokensModule] });
+    // The fixture's read traffic would otherwise hit the per-IP limit; limits are not what this test is about.
+    t = await startTestApp({ env: { ...env, RATE_LIMIT_ENABLED: 'false' }, controllers: [TokenDigestController], imports: [TokensModule] });
     db = t.app.get<Connection>(getConnectionToken());
     const docs = Array.from({ length: N }, (_, i) => ({ user_id: `legacy-${i}`, oauth_token: plain(i).token, oauth_token_secret: plain(i).secret }));
     for (let i = 0; i < N; i += 500) await db.db!.collection('tokens').insertMany(docs.slice(i, i + 500));
