@@ -1,12 +1,16 @@
 import { Module } from '@nestjs/common';
 import { AuditLogModule } from '../audit/audit-log.module';
 import { AuthModule } from '../auth/auth.module';
+import { KmsAdminController, KmsAdminRoutesGuard } from '../tokens/kms-admin.controller';
+import { TokensModule } from '../tokens/tokens.module';
 import { ApiKeysAdminController } from './api-keys.admin.controller';
 import { AuditAdminController } from './audit.admin.controller';
 
 /** Thin admin controllers under /admin; the rules live in the auth and audit services. */
 @Module({
-  imports: [AuthModule, AuditLogModule],
-  controllers: [ApiKeysAdminController, AuditAdminController],
+  imports: [AuthModule, AuditLogModule, TokensModule],
+  // KMS administration lives in the API process only (the worker shares TokensModule, not these routes).
+  controllers: [ApiKeysAdminController, AuditAdminController, KmsAdminController],
+  providers: [KmsAdminRoutesGuard],
 })
 export class AdminModule {}

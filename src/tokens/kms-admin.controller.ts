@@ -1,5 +1,6 @@
 import { type CanActivate, Controller, Get, HttpCode, Injectable, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Authenticated } from '../auth/authenticated.decorator';
 import { NotFoundProblem } from '../common/problem/problem.exception';
 import { AppConfig } from '../config/app.config';
 import { KeyRotationService } from '../kms/key-rotation.service';
@@ -10,7 +11,7 @@ import { TokenRepository } from './token.repository';
 
 /**
  * Hides /admin/kms/* unless KMS_ADMIN_ROUTES_ENABLED (default: on outside
- * production). These routes are unauthenticated until the admin-key issue lands.
+ * production). When enabled they still require an admin key.
  */
 @Injectable()
 export class KmsAdminRoutesGuard implements CanActivate {
@@ -28,6 +29,8 @@ export class KmsAdminRoutesGuard implements CanActivate {
 /** Key status, rotation, rewrap progress and migration status. Never returns key material or tokens. */
 @ApiTags('admin: kms')
 @Controller('admin/kms')
+// Listed in this order so the switch runs first: disabled routes are a 404 even without a key.
+@Authenticated('admin')
 @UseGuards(KmsAdminRoutesGuard)
 export class KmsAdminController {
   constructor(

@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { KmsModule } from '../kms/kms.module';
 import { KeyRotationScheduler } from './key-rotation.scheduler';
-import { KmsAdminController, KmsAdminRoutesGuard } from './kms-admin.controller';
 import { TokenMigrationService } from './token-migration.service';
 import { TokenRewrapJob } from './token-rewrap.job';
 import { TokenMetrics } from './token.metrics';
@@ -19,8 +18,7 @@ import { TokenStore } from './token.store';
       { name: JOB_CHECKPOINT_MODEL, schema: JobCheckpointSchema },
     ]),
   ],
-  controllers: [KmsAdminController],
-  providers: [TokenRepository, TokenStore, TokenMetrics, TokenRewrapJob, TokenMigrationService, KeyRotationScheduler, KmsAdminRoutesGuard],
-  exports: [TokenStore, TokenRewrapJob, TokenMigrationService, KmsModule],
+  providers: [TokenRepository, TokenStore, TokenMetrics, TokenRewrapJob, TokenMigrationService, KeyRotationScheduler],
+  exports: [TokenStore, TokenRewrapJob, TokenMigrationService, TokenRepository, KmsModule],
 })
 export class TokensModule {}

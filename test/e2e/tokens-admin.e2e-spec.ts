@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { TokenStore } from '../../src/tokens/token.store';
 import { createTransitKeys, useOpenBao } from '../integration/kms-env';
 import { waitFor } from '../support/processes';
+import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const suffix = randomBytes(4).toString('hex');
@@ -11,9 +12,10 @@ const plain = (i: number) => ({ token: `admin-${suffix}-token-${i}`, secret: `ad
 
 describe('/admin/kms over HTTP with OpenBao', () => {
   let t: TestApp;
+  let adminKey: string;
   const bodies: string[] = [];
   const get = async (path: string, init?: RequestInit) => {
-    const res = await fetch(`${t.url}${path}`, init);
+    const res = await fetch(`${t.url}${path}`, { ...init, headers: { 'x-api-key': adminKey, ...(init?.headers ?? {}) } });
     const text = await res.text();
     bodies.push(text);
     return { status: res.status, type: res.headers.get('content-type') ?? '', body: JSON.parse(text) };
@@ -21,12 +23,19 @@ describe('/admin/kms over HTTP with OpenBao', () => {
 
   beforeAll(async () => {
     await createTransitKeys();
-    t = await startTestApp({ env: { ...env, KMS_DATA_KEY_MAX_USES: '5' } });
+    t = await startTestApp({ env: { ...env, ...AUTH_TEST_ENV, KMS_DATA_KEY_MAX_USES: '5' } });
+    adminKey = (await createApiKey(t.app, { role: 'admin' })).api_key;
     const store = t.app.get(TokenStore);
     for (let i = 0; i < N; i++) await store.save(`u${i}`, plain(i));
   });
   afterAll(async () => {
     await t?.close();
+  });
+
+  it('requires an admin key: none is 401, a client key is 403', async () => {
+    expect((await fetch(`${t.url}/admin/kms/keys`)).status).toBe(401);
+    const clientKey = (await createApiKey(t.app)).api_key;
+    expect((await fetch(`${t.url}/admin/kms/keys`, { headers: { 'x-api-key': clientKey } })).status).toBe(403);
   });
 
   it('readiness includes the key service', async () => {

@@ -7,14 +7,15 @@ import type { Connection } from 'mongoose';
 import { TokenStore } from '../../src/tokens/token.store';
 import { TokensModule } from '../../src/tokens/tokens.module';
 import { createTransitKeys, useOpenBao } from '../integration/kms-env';
+import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const ROOT = join(__dirname, '..', '..');
 const suffix = randomBytes(4).toString('hex');
 const env = useOpenBao(suffix);
-// A few thousand by default; FerretDB on a small shared machine migrates only a few documents per second
-// under concurrent reads, so TOKENS_MIGRATION_E2E_DOCS can lower it for a quick local run.
-const N = Number(process.env.TOKENS_MIGRATION_E2E_DOCS ?? 2000);
+// 500 by default; TOKENS_MIGRATION_E2E_DOCS=2000 runs "a few thousand". FerretDB on a small shared machine
+// migrates only a few documents per second under concurrent reads, so 2000 takes 15+ minutes here.
+const N = Number(process.env.TOKENS_MIGRATION_E2E_DOCS ?? 500);
 const plain = (i: number) => ({ token: `72157-${suffix}-legacy-token-${i}`, secret: `legacy-secret-${suffix}-${i}` });
 const digest = (t: { token: string; secret: string }) => createHash('sha256').update(`${t.token}\n${t.secret}`).digest('hex');
 
@@ -52,12 +53,14 @@ function report(stdout: string): Record<string, unknown> {
 
 describe('zero-downtime migration of legacy plaintext tokens', () => {
   let t: TestApp;
+  let adminKey: string;
   let db: Connection;
 
   beforeAll(async () => {
     await createTransitKeys();
     // The fixture's read traffic would otherwise hit the per-IP limit; limits are not what this test is about.
-    t = await startTestApp({ env: { ...env, RATE_LIMIT_ENABLED: 'false' }, controllers: [TokenDigestController], imports: [TokensModule] });
+    t = await startTestApp({ env: { ...env, ...AUTH_TEST_ENV, RATE_LIMIT_ENABLED: 'false' }, controllers: [TokenDigestController], imports: [TokensModule] });
+    adminKey = (await createApiKey(t.app, { role: 'admin' })).api_key;
     db = t.app.get<Connection>(getConnectionToken());
     const docs = Array.from({ length: N }, (_, i) => ({ user_id: `legacy-${i}`, oauth_token: plain(i).token, oauth_token_secret: plain(i).secret }));
     for (let i = 0; i < N; i += 500) await db.db!.collection('tokens').insertMany(docs.slice(i, i + 500));
@@ -70,7 +73,7 @@ describe('zero-downtime migration of legacy plaintext tokens', () => {
     const res = await fetch(`${t.url}/__fixture/tokens/legacy-7`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ digest: digest(plain(7)) });
-    const status = await (await fetch(`${t.url}/admin/kms/tokens/migration`)).json();
+    const status = await (await fetch(`${t.url}/admin/kms/tokens/migration`, { headers: { 'x-api-key': adminKey } })).json();
     expect(status).toEqual({ plaintextRemaining: N, encrypted: 0 });
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`^fgw_tokens_plaintext_remaining ${N}$`, 'm'));
@@ -126,7 +129,7 @@ describe('zero-downtime migration of legacy plaintext tokens', () => {
     expect(report(second.stdout)).toMatchObject({ scanned: 0, migrated: 0, remaining: 0 });
     expect(JSON.stringify(await coll.find({}, { projection: { enc: 1 } }).sort({ _id: 1 }).toArray())).toBe(snapshot);
 
-    const status = await (await fetch(`${t.url}/admin/kms/tokens/migration`)).json();
+    const status = await (await fetch(`${t.url}/admin/kms/tokens/migration`, { headers: { 'x-api-key': adminKey } })).json();
     expect(status).toEqual({ plaintextRemaining: 0, encrypted: N });
     expect(await (await fetch(`${t.url}/metrics`)).text()).toMatch(/^fgw_tokens_plaintext_remaining 0$/m);
     for (const i of [0, Math.floor(N / 2), N - 1]) {
