@@ -54,7 +54,7 @@ export class KmsConfig implements ConfigSlice {
   @Max(1000)
   KMS_REWRAP_BATCH_SIZE = 100;
 
-  /** Serve /admin/kms/* (unauthenticated until admin auth lands); unset means on outside production. */
+  /** Serve /admin/kms/* (admin keys only); unset means on outside production. */
   @IsOptional()
   @ToBool()
   @IsBoolean()
