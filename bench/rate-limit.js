@@ -3,8 +3,9 @@
  * The limiter's cost, as ratios measured in one run (alternating rounds):
  *  1. store level: SlidingWindowStore.hit (the Lua check) against a bare Redis PING on its own
  *     connection, same concurrency — a ratio near 1 shows a check costs one round trip;
- *  2. HTTP level: the same route on two app processes, limits on vs RATE_LIMIT_ENABLED=false
- *     (limits set high enough that nothing is refused).
+ *  2. HTTP level: GET /v1/users/:user_id with an API key (key and user windows: two checks) on two
+ *     app processes sharing one database, limits on vs RATE_LIMIT_ENABLED=false (limits set high
+ *     enough that nothing is refused).
  *   npm run build && node bench/rate-limit.js [--seconds 3] [--rounds 3] [--concurrency 50]
  */
 const { execFileSync, fork } = require('node:child_process');
@@ -89,31 +90,57 @@ async function startApp(env) {
   throw new Error('app did not start');
 }
 
-const load = (url) =>
+const load = (url, headers = {}) =>
   new Promise((resolve, reject) =>
-    autocannon({ url, connections: CONCURRENCY, duration: SECONDS }, (e, r) => (e ? reject(e) : resolve(r))),
+    autocannon({ url, headers, connections: CONCURRENCY, duration: SECONDS }, (e, r) => (e ? reject(e) : resolve(r))),
   );
 
+/** Creates a client key and one user on the shared bench database, through the CLI and the admin API. */
+async function provision(env, app) {
+  const out = execFileSync(process.execPath, [path.join(ROOT, 'dist/cli/create-admin-key.js'), '--client-id', 'bench-ops', '--force'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, LOG_LEVEL: 'error' },
+    encoding: 'utf8',
+  });
+  const admin = JSON.parse(out.slice(out.indexOf('{'))).api_key;
+  const created = await fetch(`${app.base}/admin/keys`, {
+    method: 'POST',
+    headers: { 'x-api-key': admin, 'content-type': 'application/json' },
+    body: JSON.stringify({ client_id: 'bench', name: 'bench', role: 'client' }),
+  });
+  if (created.status !== 201) throw new Error(`creating the bench key answered ${created.status}`);
+  const key = (await created.json()).api_key;
+  const user = await fetch(`${app.base}/v1/users/bench-user`, { method: 'PUT', headers: { 'x-api-key': key } });
+  if (user.status !== 200) throw new Error(`registering the bench user answered ${user.status}`);
+  return key;
+}
+
 async function httpLevel(env) {
-  const high = { RATE_LIMIT_IP_LIMIT: '1000000000', REDIS_KEY_PREFIX: 'bench-http:' };
-  const limited = await startApp({ ...env, ...high, RATE_LIMIT_ENABLED: 'true' });
-  const unlimited = await startApp({ ...env, ...high, RATE_LIMIT_ENABLED: 'false' });
-  // An unauthenticated route that exists in every build and is subject to the per-IP limit.
-  const route = process.env.BENCH_ROUTE || '/admin/kms/keys';
+  // Same database and Redis prefix for both processes; limits high enough that nothing is refused.
+  const shared = {
+    ...env,
+    MONGODB_DATABASE: 'bench_rate_limit',
+    REDIS_KEY_PREFIX: 'bench-http:',
+    AUTH_BCRYPT_COST: '10',
+    RATE_LIMIT_KEY_LIMIT: '1000000000',
+    RATE_LIMIT_USER_READ_LIMIT: '1000000000',
+  };
+  const limited = await startApp({ ...shared, RATE_LIMIT_ENABLED: 'true' });
+  const unlimited = await startApp({ ...shared, RATE_LIMIT_ENABLED: 'false' });
+  const route = '/v1/users/bench-user';
   const results = { limited: [], unlimited: [] };
   try {
-    const probe = await fetch(`${limited.base}${route}`);
-    if (!probe.headers.get('ratelimit-limit')) {
-      console.log(`(HTTP level skipped: ${route} answered ${probe.status} without RateLimit headers; set BENCH_ROUTE)`);
-      return undefined;
-    }
-    await load(`${limited.base}${route}`);
-    await load(`${unlimited.base}${route}`);
+    const key = await provision(shared, limited);
+    const probe = await fetch(`${limited.base}${route}`, { headers: { 'x-api-key': key } });
+    if (probe.status !== 200 || !probe.headers.get('ratelimit-limit')) throw new Error(`probe answered ${probe.status} without RateLimit headers`);
+    const run = (app) => load(`${app.base}${route}`, { 'x-api-key': key });
+    await run(limited); // warm-up (verification caches, connections), discarded
+    await run(unlimited);
     for (let round = 1; round <= ROUNDS; round++) {
       const order = round % 2 ? [['limited', limited], ['unlimited', unlimited]] : [['unlimited', unlimited], ['limited', limited]];
       for (const [name, app] of order) {
-        const r = await load(`${app.base}${route}`);
-        if (r.non2xx && name === 'limited' && r['4xx'] && r.statusCodeStats?.['429']) throw new Error('limited run was refused');
+        const r = await run(app);
+        if (r.non2xx) throw new Error(`${name}: ${r.non2xx} non-2xx answers`);
         results[name].push(r.requests.average);
       }
     }
@@ -134,7 +161,7 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
       `ratio check/PING = ${(mean(store.check) / mean(store.ping)).toFixed(3)} (${CONCURRENCY} in flight, ${ROUNDS}x${SECONDS}s)`,
   );
   const http = await httpLevel(env);
-  if (http) {
+  {
     console.log(
       `http ${http.route}: limited ${mean(http.limited).toFixed(0)} req/s, unlimited ${mean(http.unlimited).toFixed(0)} req/s, ` +
         `ratio limited/unlimited = ${(mean(http.limited) / mean(http.unlimited)).toFixed(3)}`,
