@@ -7,63 +7,29 @@
  * Route: GET /v1/users/:user_id with X-API-Key (guard + Mongo ownership lookup).
  * Rounds alternate A/B so drift in machine load hits both sides alike.
  */
-const { spawn, execFileSync } = require('node:child_process');
-const { createServer } = require('node:net');
+const { execFileSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const path = require('node:path');
-const autocannon = require('autocannon');
+const lib = require('./lib');
 
-const ROOT = path.join(__dirname, '..');
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
+const { ROOT, arg, mean } = lib;
 const DURATION = arg('duration', 5);
 const CONNECTIONS = arg('connections', 20);
 const ROUNDS = arg('rounds', 3);
 const COST = arg('cost', 12);
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
 // ts-node (transpile only) runs the sources as they are, so the bench never depends on a stale dist/.
 const tsNode = (entry) => [process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, entry)]];
 
 async function startApi(env) {
-  const port = await freePort();
-  const [cmd, args] = tsNode('src/main.ts');
-  const child = spawn(cmd, args, { cwd: ROOT, env: { ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 900; i++) {
-    if (child.exitCode !== null) throw new Error('API exited early');
-    try {
-      if ((await fetch(`${url}/health/live`)).ok) return { url, child };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('API never became ready');
+  const { base, child } = await lib.startServer(['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src/main.ts')], env);
+  return { url: base, child };
 }
 
-const load = (url, key) =>
-  new Promise((resolve, reject) =>
-    autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers: { 'x-api-key': key } }, (err, res) =>
-      err ? reject(err) : resolve(res),
-    ),
-  );
+const load = (url, key) => lib.load(url, { connections: CONNECTIONS, duration: DURATION, headers: { 'x-api-key': key } });
 
 async function main() {
-  execFileSync('bash', [path.join(ROOT, 'scripts/dev-services.sh'), 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const services = Object.fromEntries(
-    execFileSync('bash', [path.join(ROOT, 'scripts/dev-services.sh'), 'env'], { encoding: 'utf8' })
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  const services = lib.services();
   const run = randomBytes(4).toString('hex');
   const env = {
     ...process.env,
@@ -107,7 +73,6 @@ async function main() {
     cached.child.kill('SIGTERM');
     uncached.child.kill('SIGTERM');
   }
-  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   console.log(
     `\nGET /v1/users/:user_id with X-API-Key (bcrypt cost ${COST}): cache ${mean(totals.cache).toFixed(1)} req/s, ` +
       `bcrypt every request ${mean(totals.bcrypt).toFixed(1)} req/s  ratio cache/bcrypt = ${(mean(totals.cache) / mean(totals.bcrypt)).toFixed(1)}` +

@@ -8,26 +8,13 @@
  *     enough that nothing is refused).
  *   npm run build && node bench/rate-limit.js [--seconds 3] [--rounds 3] [--concurrency 50]
  */
-const { execFileSync, fork } = require('node:child_process');
-const { createServer } = require('node:net');
+const { execFileSync } = require('node:child_process');
 const path = require('node:path');
-const autocannon = require('autocannon');
+const { ROOT, arg, mean, services, startServer, load: loadWith } = require('./lib');
 
-const ROOT = path.join(__dirname, '..');
-const arg = (n, d) => (process.argv.includes(`--${n}`) ? Number(process.argv[process.argv.indexOf(`--${n}`) + 1]) : d);
 const SECONDS = arg('seconds', 3);
 const ROUNDS = arg('rounds', 3);
 const CONCURRENCY = arg('concurrency', 50);
-
-function services() {
-  execFileSync('bash', [path.join(ROOT, 'scripts/dev-services.sh'), 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  return Object.fromEntries(
-    execFileSync('bash', [path.join(ROOT, 'scripts/dev-services.sh'), 'env'], { encoding: 'utf8' })
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
-}
 
 async function opsPerSecond(op) {
   let done = 0;
@@ -65,35 +52,10 @@ async function storeLevel(env) {
   return results;
 }
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
+const startApp = (env) =>
+  startServer([path.join(ROOT, 'dist/main.js')], { ...env, LOG_LEVEL: 'warn', SHUTDOWN_DRAIN_DELAY_MS: '0' });
 
-async function startApp(env) {
-  const port = await freePort();
-  const child = fork(path.join(ROOT, 'dist/main.js'), [], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn', SHUTDOWN_DRAIN_DELAY_MS: '0' },
-    stdio: 'ignore',
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300 && child.exitCode === null; i++) {
-    try {
-      if ((await fetch(`${base}/health/live`)).ok) return { base, child };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('app did not start');
-}
-
-const load = (url, headers = {}) =>
-  new Promise((resolve, reject) =>
-    autocannon({ url, headers, connections: CONCURRENCY, duration: SECONDS }, (e, r) => (e ? reject(e) : resolve(r))),
-  );
+const load = (url, headers = {}) => loadWith(url, { connections: CONCURRENCY, duration: SECONDS, headers });
 
 /** Creates a client key and one user on the shared bench database, through the CLI and the admin API. */
 async function provision(env, app) {
@@ -150,8 +112,6 @@ async function httpLevel(env) {
   }
   return { route, ...results };
 }
-
-const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 (async () => {
   const env = services();

@@ -1,0 +1,68 @@
+/**
+ * Shared by the benchmarks: argument parsing, the local services, starting a
+ * server process on a free port, and one autocannon load.
+ */
+const { execFileSync, spawn } = require('node:child_process');
+const { createServer } = require('node:net');
+const path = require('node:path');
+const autocannon = require('autocannon');
+
+const ROOT = path.join(__dirname, '..');
+
+/** `--name value` from the command line, as a number. */
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+/** Starts the local services (idempotent) and returns their environment (MONGODB_URI, REDIS_URL, VAULT_*...). */
+function services() {
+  const script = path.join(ROOT, 'scripts/dev-services.sh');
+  execFileSync('bash', [script, 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return Object.fromEntries(
+    execFileSync('bash', [script, 'env'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+}
+
+/**
+ * Runs `node [...nodeArgs]` with PORT set to a free port and waits until GET `readyPath` answers 2xx.
+ * Returns the base URL and the child process.
+ */
+async function startServer(nodeArgs, env, readyPath = '/health/live') {
+  const port = await freePort();
+  const child = spawn(process.execPath, nodeArgs, {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: 'ignore',
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 900; i++) {
+    if (child.exitCode !== null) throw new Error(`${nodeArgs.join(' ')} exited early`);
+    try {
+      if ((await fetch(`${base}${readyPath}`)).ok) return { base, child };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${nodeArgs.join(' ')} never became ready`);
+}
+
+/** One autocannon run. */
+const load = (url, { connections, duration, headers = {} }) =>
+  new Promise((resolve, reject) =>
+    autocannon({ url, connections, duration, headers }, (err, res) => (err ? reject(err) : resolve(res))),
+  );
+
+module.exports = { ROOT, arg, mean, freePort, services, startServer, load };
