@@ -19,7 +19,7 @@ import { RateLimitConfig } from './rate-limit/rate-limit.config';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisConfig } from './redis/redis.config';
 import { RedisModule } from './redis/redis.module';
-import { UsersModule } from './users/users.module';
+import { UsersHttpModule } from './users/users-http.module';
 import { TokensModule } from './tokens/tokens.module';
 
 /** Every config slice; validated together at start-up so all problems are reported at once. */
@@ -40,6 +40,6 @@ export const CORE_MODULES = [
 /** The HTTP API process: public API under /v1, admin API under /admin. */
 @Module({
   // RateLimitModule last: its guard runs after authentication has identified the key.
-  imports: [...CORE_MODULES, AuthModule, AuditLogModule, UsersModule, AdminModule, FlickrModule, RateLimitModule],
+  imports: [...CORE_MODULES, AuthModule, AuditLogModule, UsersHttpModule, AdminModule, FlickrModule, RateLimitModule],
 })
 export class AppModule {}

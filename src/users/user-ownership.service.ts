@@ -1,16 +1,32 @@
 import { Injectable } from '@nestjs/common';
 import { NotFoundProblem } from '../common/problem/problem.exception';
 import { UserRepository } from './user.repository';
-import type { UserRecord } from './user.schema';
+import type { FlickrConnectionState, UserRecord } from './user.schema';
+
+/** The public view of a user's Flickr connection: never a token or secret. */
+export interface FlickrConnectionView {
+  state: 'not_connected' | FlickrConnectionState;
+  nsid?: string;
+  username?: string;
+  fullname?: string;
+  perms?: string;
+  connected_at?: Date;
+  changed_at?: Date;
+}
 
 /** The public view of a user: no client_id (a client only ever sees its own users anyway). */
 export interface UserView {
   user_id: string;
   created_at: Date;
+  flickr: FlickrConnectionView;
 }
 
 export function toUserView(r: UserRecord): UserView {
-  return { user_id: r.user_id, created_at: r.created_at };
+  const f = r.flickr;
+  const flickr: FlickrConnectionView = f
+    ? { state: f.state, nsid: f.nsid, username: f.username, fullname: f.fullname, perms: f.perms, connected_at: f.connected_at, changed_at: f.changed_at }
+    : { state: 'not_connected' };
+  return { user_id: r.user_id, created_at: r.created_at, flickr };
 }
 
 /**

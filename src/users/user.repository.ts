@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { USER_MODEL, type UserRecord } from './user.schema';
+import { type FlickrConnection, USER_MODEL, type UserRecord } from './user.schema';
 
 /** Adapter over `users`. */
 @Injectable()
@@ -18,7 +18,7 @@ export class UserRepository {
       const record = await this.users
         .findOneAndUpdate(
           { user_id: userId },
-          { $setOnInsert: { user_id: userId, client_id: clientId, created_at: at } },
+          { $setOnInsert: { user_id: userId, client_id: clientId, created_at: at, flickr: null } },
           { upsert: true, returnDocument: 'after' },
         )
         .lean<UserRecord>()
@@ -29,5 +29,25 @@ export class UserRepository {
       if ((err as { code?: number }).code === 11000) return (await this.findById(userId)) as UserRecord;
       throw err;
     }
+  }
+
+  async setFlickrConnection(userId: string, connection: FlickrConnection): Promise<void> {
+    await this.users.updateOne({ user_id: userId }, { $set: { flickr: connection } }).exec();
+  }
+
+  /** Flips a connected account to `reauthorization_required`; a no-op for users without a connection. */
+  async markFlickrReauthorizationRequired(userId: string, at: Date): Promise<boolean> {
+    const result = await this.users
+      .updateOne(
+        { user_id: userId, 'flickr.state': 'connected' },
+        { $set: { 'flickr.state': 'reauthorization_required', 'flickr.changed_at': at } },
+      )
+      .exec();
+    return result.modifiedCount > 0;
+  }
+
+  async deleteById(userId: string): Promise<boolean> {
+    const result = await this.users.deleteOne({ user_id: userId }).exec();
+    return result.deletedCount > 0;
   }
 }

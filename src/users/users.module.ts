@@ -1,16 +1,19 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { AuthModule } from '../auth/auth.module';
+import { TokensModule } from '../tokens/tokens.module';
 import { UserRepository } from './user.repository';
 import { USER_MODEL, UserSchema } from './user.schema';
+import { UserConnectionService } from './user-connection.service';
 import { UserOwnershipService } from './user-ownership.service';
-import { UsersController } from './users.controller';
 
-/** The ownership registry: user_id → owning client. */
+/**
+ * The user registry (user_id → owning client) and each user's Flickr
+ * connection. No routes: the worker imports it too; the API adds
+ * UsersHttpModule.
+ */
 @Module({
-  imports: [AuthModule, MongooseModule.forFeature([{ name: USER_MODEL, schema: UserSchema }])],
-  controllers: [UsersController],
-  providers: [UserRepository, UserOwnershipService],
-  exports: [UserOwnershipService],
+  imports: [TokensModule, MongooseModule.forFeature([{ name: USER_MODEL, schema: UserSchema }])],
+  providers: [UserRepository, UserOwnershipService, UserConnectionService],
+  exports: [UserOwnershipService, UserConnectionService],
 })
 export class UsersModule {}
