@@ -9,7 +9,9 @@ import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
 import { MongoConfig } from './database/mongo.config';
 import { FlickrConfig } from './flickr/flickr.config';
-import { FlickrModule } from './flickr/flickr.module';
+import { FlickrHttpModule } from './flickr/flickr-http.module';
+import { OAuthConfig } from './oauth/oauth.config';
+import { OAuthModule } from './oauth/oauth.module';
 import { HealthModule } from './health/health.module';
 import { KmsConfig } from './kms/kms.config';
 import { LoggingModule } from './logging/logging.module';
@@ -23,7 +25,7 @@ import { UsersHttpModule } from './users/users-http.module';
 import { TokensModule } from './tokens/tokens.module';
 
 /** Every config slice; validated together at start-up so all problems are reported at once. */
-export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, AuditConfig, FlickrConfig];
+export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, AuditConfig, FlickrConfig, OAuthConfig];
 
 /** Modules both processes need. */
 export const CORE_MODULES = [
@@ -40,6 +42,6 @@ export const CORE_MODULES = [
 /** The HTTP API process: public API under /v1, admin API under /admin. */
 @Module({
   // RateLimitModule last: its guard runs after authentication has identified the key.
-  imports: [...CORE_MODULES, AuthModule, AuditLogModule, UsersHttpModule, AdminModule, FlickrModule, RateLimitModule],
+  imports: [...CORE_MODULES, AuthModule, AuditLogModule, UsersHttpModule, AdminModule, FlickrHttpModule, OAuthModule, RateLimitModule],
 })
 export class AppModule {}

@@ -1,13 +1,13 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { RATE_LIMIT_CLASS_KEY } from './rate-limit.decorators';
+import { RATE_LIMIT_CLASS_KEY, RATE_LIMIT_CLASS_RESOLVER_KEY, type RateLimitClassResolver } from './rate-limit.decorators';
 import type { RateLimitClass } from './rate-limit.types';
 
 // Reflector only reads decorator metadata; one shared instance is enough.
 const reflector = new Reflector();
 
-/** The method class of a route: declared with @RateLimitClassOf, `admin` under /admin, else by HTTP method. */
+/** The method class of a route: declared (@RateLimitClassOf / @RateLimitClassFrom), `admin` under /admin, else by HTTP method. */
 export function rateLimitClassOf(context: ExecutionContext): RateLimitClass {
   const declared = reflector.getAllAndOverride<RateLimitClass | undefined>(RATE_LIMIT_CLASS_KEY, [
     context.getHandler(),
@@ -15,6 +15,11 @@ export function rateLimitClassOf(context: ExecutionContext): RateLimitClass {
   ]);
   if (declared) return declared;
   const req = context.switchToHttp().getRequest<FastifyRequest>();
+  const resolver = reflector.getAllAndOverride<RateLimitClassResolver | undefined>(RATE_LIMIT_CLASS_RESOLVER_KEY, [
+    context.getHandler(),
+    context.getClass(),
+  ]);
+  if (resolver) return resolver(req);
   if (req.url.startsWith('/admin')) return 'admin';
   return req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write';
 }

@@ -134,6 +134,23 @@ export class FakeFlickr {
     if (token) token.revoked = true;
   }
 
+  /** Every access token of a user is revoked (the user removed the app on Flickr). */
+  revokeUser(nsid: string): number {
+    let n = 0;
+    for (const token of this.accessTokens.values()) {
+      if (token.user.nsid === nsid && !token.revoked) {
+        token.revoked = true;
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Secrets the fake has issued (request and access token secrets), so tests can grep stored data for them. */
+  issuedSecrets(): string[] {
+    return [...[...this.requestTokens.values()].map((t) => t.secret), ...[...this.accessTokens.entries()].flatMap(([k, t]) => [k, t.secret])];
+  }
+
   inject(fault: FakeFault): void {
     this.faults.push({ times: 1, ...fault });
   }

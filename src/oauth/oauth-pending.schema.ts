@@ -1,0 +1,48 @@
+import { Schema } from 'mongoose';
+import type { Envelope } from '../kms/envelope';
+
+export const OAUTH_PENDING_MODEL = 'OAuthPending';
+
+export type OAuthMode = 'oob' | 'callback';
+export type FlickrPerms = 'read' | 'write' | 'delete';
+
+/**
+ * Collection `oauth_pending`: one document per request token between
+ * /v1/oauth/start and the verifier exchange. `_id` is the request token (public:
+ * it travels in the authorize URL); its secret exists only inside `enc`.
+ */
+export interface OAuthPendingRecord {
+  _id: string;
+  client_id: string;
+  user_id: string;
+  mode: OAuthMode;
+  perms: FlickrPerms;
+  /** Envelope of `oauth_token_secret`, bound to this record's _id. */
+  enc: Envelope;
+  /** Where the browser goes after the callback (callback mode only). */
+  return_url?: string | null;
+  /** `exchanging` while one verifier is being exchanged, so two verifies can never both reach Flickr. */
+  state: 'pending' | 'exchanging';
+  attempts: number;
+  created_at: Date;
+  /** The TTL index removes the document after this instant; the service also refuses it from then on. */
+  expires_at: Date;
+}
+
+export const OAuthPendingSchema = new Schema<OAuthPendingRecord>(
+  {
+    _id: { type: String },
+    client_id: { type: String, required: true },
+    user_id: { type: String, required: true },
+    mode: { type: String, required: true },
+    perms: { type: String, required: true },
+    enc: { type: Schema.Types.Mixed, required: true },
+    return_url: { type: String, default: null },
+    state: { type: String, required: true },
+    attempts: { type: Number, default: 0 },
+    created_at: { type: Date, required: true },
+    expires_at: { type: Date, required: true },
+  },
+  { collection: 'oauth_pending', versionKey: false, minimize: false },
+);
+OAuthPendingSchema.index({ expires_at: 1 }, { expireAfterSeconds: 0 });
