@@ -23,9 +23,11 @@ import { RedisConfig } from './redis/redis.config';
 import { RedisModule } from './redis/redis.module';
 import { UsersHttpModule } from './users/users-http.module';
 import { TokensModule } from './tokens/tokens.module';
+import { UploadsConfig } from './uploads/uploads.config';
+import { UploadsModule } from './uploads/uploads.module';
 
 /** Every config slice; validated together at start-up so all problems are reported at once. */
-export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, AuditConfig, FlickrConfig, OAuthConfig];
+export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, AuditConfig, FlickrConfig, OAuthConfig, UploadsConfig];
 
 /** Modules both processes need. */
 export const CORE_MODULES = [
@@ -42,6 +44,6 @@ export const CORE_MODULES = [
 /** The HTTP API process: public API under /v1, admin API under /admin. */
 @Module({
   // RateLimitModule last: its guard runs after authentication has identified the key.
-  imports: [...CORE_MODULES, AuthModule, AuditLogModule, UsersHttpModule, AdminModule, FlickrHttpModule, OAuthModule, RateLimitModule],
+  imports: [...CORE_MODULES, AuthModule, AuditLogModule, UsersHttpModule, AdminModule, FlickrHttpModule, OAuthModule, UploadsModule, RateLimitModule],
 })
 export class AppModule {}

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { CORE_MODULES } from './app.module';
+import { UploadsWorkerModule } from './uploads/uploads.module';
 
 /**
  * The queue worker process: same core modules, no public routes; it serves only
  * its own probes and metrics. Processors are registered here as features land.
  */
 @Module({
-  imports: [...CORE_MODULES],
+  imports: [...CORE_MODULES, UploadsWorkerModule],
 })
 export class WorkerModule {}

@@ -31,6 +31,13 @@ export class UpdateApiKeyDto {
   @Min(1)
   rate_limit_override?: number | null;
 
+  @ApiPropertyOptional({ default: 1, description: 'share of the upload worker relative to other clients (weighted round-robin, docs/queue.md)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  queue_weight?: number;
+
   @ApiPropertyOptional({ type: [String], example: ['203.0.113.0/24', '2001:db8::/32'], description: 'empty: any address' })
   @IsOptional()
   @IsArray()

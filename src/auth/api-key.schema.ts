@@ -20,6 +20,8 @@ export interface ApiKeyRecord {
   previous_valid_until?: Date | null;
   expires_at?: Date | null;
   rate_limit_override?: number | null;
+  /** Share of the upload worker relative to other clients (weighted round-robin); default 1. */
+  queue_weight?: number;
   ip_allowlist: string[];
   created_at: Date;
   updated_at: Date;
@@ -40,6 +42,7 @@ export const ApiKeySchema = new Schema<ApiKeyRecord>(
     previous_valid_until: { type: Date, default: null },
     expires_at: { type: Date, default: null },
     rate_limit_override: { type: Number, default: null },
+    queue_weight: { type: Number, default: 1 },
     ip_allowlist: { type: [String], default: [] },
     created_at: { type: Date, required: true },
     updated_at: { type: Date, required: true },

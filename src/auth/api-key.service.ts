@@ -21,6 +21,7 @@ export interface ApiKeySettings {
   expires_at?: Date | null;
   rate_limit_override?: number | null;
   ip_allowlist?: string[];
+  queue_weight?: number;
 }
 
 export interface NewApiKey extends ApiKeySettings {
@@ -39,6 +40,7 @@ export interface ApiKeyView {
   expires_at: Date | null;
   rate_limit_override: number | null;
   ip_allowlist: string[];
+  queue_weight: number;
   created_at: Date;
   updated_at: Date;
   rotated_at: Date | null;
@@ -77,6 +79,7 @@ export function toView(r: ApiKeyRecord): ApiKeyView {
     expires_at: r.expires_at ?? null,
     rate_limit_override: r.rate_limit_override ?? null,
     ip_allowlist: r.ip_allowlist ?? [],
+    queue_weight: r.queue_weight ?? 1,
     created_at: r.created_at,
     updated_at: r.updated_at,
     rotated_at: r.rotated_at ?? null,
@@ -93,6 +96,7 @@ function principalOf(r: ApiKeyRecord, method: Principal['method']): Principal {
     ipAllowlist: r.ip_allowlist ?? [],
     rateLimit: r.rate_limit_override ?? null,
     method,
+    queueWeight: r.queue_weight ?? 1,
   };
 }
 
@@ -153,6 +157,7 @@ export class ApiKeyService implements OnModuleInit {
       expires_at: input.expires_at ?? null,
       rate_limit_override: input.rate_limit_override ?? null,
       ip_allowlist: input.ip_allowlist ?? [],
+      queue_weight: input.queue_weight ?? 1,
       created_at: at,
       updated_at: at,
       rotated_at: null,

@@ -9,6 +9,8 @@ export interface Principal {
   /** The key's per-minute limit override (field name read by the rate-limit module). */
   rateLimit?: number | null;
   method: 'api-key' | 'hmac';
+  /** The key's weight in the upload queue's fair scheduling (default 1; docs/queue.md). */
+  queueWeight?: number;
 }
 
 /** Fields the auth guard leaves on the Fastify request for handlers and the audit hook. */

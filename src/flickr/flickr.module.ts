@@ -3,6 +3,7 @@ import { RateLimitStoreModule } from '../rate-limit/rate-limit-store.module';
 import { FlickrApiService } from './flickr-api.service';
 import { FlickrCache } from './flickr.cache';
 import { FlickrClient } from './flickr.client';
+import { FlickrUploadClient } from './flickr-upload.client';
 import { FlickrMetrics, flickrMetricProviders } from './flickr.metrics';
 
 /**
@@ -11,7 +12,7 @@ import { FlickrMetrics, flickrMetricProviders } from './flickr.metrics';
  */
 @Module({
   imports: [RateLimitStoreModule],
-  providers: [FlickrClient, FlickrCache, FlickrMetrics, ...flickrMetricProviders, FlickrApiService],
-  exports: [FlickrApiService, FlickrClient],
+  providers: [FlickrClient, FlickrCache, FlickrMetrics, ...flickrMetricProviders, FlickrApiService, FlickrUploadClient],
+  exports: [FlickrApiService, FlickrClient, FlickrUploadClient],
 })
 export class FlickrModule {}

@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { InjectQueue } from '@nestjs/bull';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Queue } from 'bull';
+import { Redis } from 'ioredis';
+import { JobName, QueueName } from '../queue/queue.constants';
+import { UploadJobRepository } from './upload-job.repository';
+import { UploadLanesStore } from './upload-lanes.store';
+import { UploadLifecycle } from './upload-lifecycle.service';
+import { UploadsConfig } from './uploads.config';
+import { UploadsMetrics } from './uploads.metrics';
+
+const LOCK_KEY = 'uploads:dispatch-lock';
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+/** A popped job not confirmed in Bull after this long is sent again (its dispatcher died in between). */
+const LOST_DISPATCH_MS = 10_000;
+
+/** The Bull options of an upload job; the job id is ours, so sending a job twice adds it once. */
+export function uploadJobOptions(jobId: string, attempts: number) {
+  return {
+    jobId,
+    attempts,
+    backoff: { type: 'upload' },
+    // Kept for the dashboard; MongoDB holds the lasting record.
+    removeOnComplete: 1000,
+    removeOnFail: 1000,
+  };
+}
+
+/**
+ * Feeds the shallow Bull queue from the per-client lanes in weighted
+ * round-robin order (docs/queue.md). Runs in every worker replica; a short
+ * Redis lock lets one replica at a time fill the queue, so Bull never holds
+ * more than UPLOADS_DISPATCH_DEPTH waiting jobs, and the pop itself is atomic,
+ * so no job is dispatched twice even without the lock. Also re-sends lost
+ * dispatches, expires old queued jobs and updates queue_depth_per_token.
+ */
+@Injectable()
+export class UploadDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(UploadDispatcher.name);
+  private readonly owner = randomBytes(8).toString('hex');
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private ticks = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly config: UploadsConfig,
+    @InjectQueue(QueueName.Uploads) private readonly queue: Queue,
+    @Inject(Redis) private readonly redis: Redis,
+    private readonly lanes: UploadLanesStore,
+    private readonly jobs: UploadJobRepository,
+    private readonly lifecycle: UploadLifecycle,
+    private readonly metrics: UploadsMetrics,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => this.kick(), this.config.UPLOADS_DISPATCH_INTERVAL_MS);
+    this.timer.unref();
+    this.kick();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Runs a tick now (or right after the one in progress): called on the timer and when a local job ends. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.tick()
+      .catch((err: unknown) => this.logger.warn(`dispatch tick failed: ${(err as Error).message}`))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** One round: fill Bull up to the depth, recover lost dispatches, and now and then sweep and measure. */
+  async tick(): Promise<void> {
+    const locked = await this.redis.set(LOCK_KEY, this.owner, 'PX', 30_000, 'NX');
+    if (!locked) return;
+    try {
+      await this.fill();
+      await this.recoverLost();
+      // Sweep and gauge about once a second, whatever the tick interval.
+      if (this.ticks++ % Math.max(1, Math.round(1000 / this.config.UPLOADS_DISPATCH_INTERVAL_MS)) === 0) {
+        await this.expireOld();
+        this.metrics.depths(await this.lanes.depths(), this.config.UPLOADS_METRICS_TOP_CLIENTS);
+      }
+    } finally {
+      await this.redis.eval(RELEASE, 1, LOCK_KEY, this.owner);
+    }
+  }
+
+  private async fill(): Promise<void> {
+    let waiting = await this.queue.getWaitingCount();
+    while (!this.stopped && waiting < this.config.UPLOADS_DISPATCH_DEPTH) {
+      const next = await this.lanes.pop();
+      if (!next) return;
+      if (await this.send(next.jobId)) waiting++;
+    }
+  }
+
+  /** Hands a popped job to Bull, unless it ended (or expired) meanwhile. True when added. */
+  private async send(jobId: string): Promise<boolean> {
+    const record = await this.jobs.findById(jobId);
+    if (!record) {
+      await this.lanes.dispatched(jobId);
+      return false;
+    }
+    if (record.status !== 'queued' && record.status !== 'active') {
+      await this.lanes.dispatched(jobId);
+      await this.lifecycle.cleanUp(record);
+      return false;
+    }
+    if (Date.now() - record.created_at.getTime() >= this.config.UPLOADS_JOB_TTL_MS) {
+      await this.lifecycle.finalize(jobId, ['queued', 'active'], 'expired', { reason: 'not uploaded within UPLOADS_JOB_TTL_MS' });
+      await this.lanes.dispatched(jobId);
+      return false;
+    }
+    await this.queue.add(JobName.UploadPhoto, { jobId }, uploadJobOptions(jobId, this.config.UPLOADS_MAX_ATTEMPTS));
+    await this.lanes.dispatched(jobId);
+    return true;
+  }
+
+  private async recoverLost(): Promise<void> {
+    for (const jobId of await this.lanes.stuckDispatches(LOST_DISPATCH_MS)) {
+      this.logger.warn(`upload job ${jobId} was popped but never reached Bull; sending it again`);
+      await this.send(jobId);
+    }
+  }
+
+  /**
+   * Unfinished jobs older than the TTL end as expired even if their lane is never
+   * reached or Bull gave up on them (a job that stalled too often).
+   */
+  private async expireOld(): Promise<void> {
+    const before = new Date(Date.now() - this.config.UPLOADS_JOB_TTL_MS);
+    for (const { job_id } of await this.jobs.findUnfinishedBefore(before, 100)) {
+      const record = await this.lifecycle.finalize(job_id, ['queued', 'active'], 'expired', { reason: 'not uploaded within UPLOADS_JOB_TTL_MS' });
+      if (record) await this.lanes.unqueue(job_id, record.client_id, record.priority);
+    }
+  }
+}

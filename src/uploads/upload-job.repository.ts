@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import { UPLOAD_JOB_MODEL, type UploadJobRecord, type UploadStatus } from './upload-job.schema';
+
+/** Adapter over `upload_jobs`; every state change is a conditional update on the current status. */
+@Injectable()
+export class UploadJobRepository {
+  constructor(@InjectModel(UPLOAD_JOB_MODEL) private readonly jobs: Model<UploadJobRecord>) {}
+
+  async insert(record: UploadJobRecord): Promise<void> {
+    await this.jobs.create(record);
+  }
+
+  /** Deletes a record that was never admitted to the queue. */
+  async remove(jobId: string): Promise<void> {
+    await this.jobs.deleteOne({ job_id: jobId }).exec();
+  }
+
+  findById(jobId: string): Promise<UploadJobRecord | null> {
+    return this.jobs.findOne({ job_id: jobId }).lean<UploadJobRecord>().exec();
+  }
+
+  /** Applies `set` only when the job is in one of `from`; returns the updated record or null. */
+  transition(jobId: string, from: readonly UploadStatus[], set: Partial<UploadJobRecord>, inc?: Partial<Record<'attempts', number>>): Promise<UploadJobRecord | null> {
+    return this.jobs
+      .findOneAndUpdate({ job_id: jobId, status: { $in: [...from] } }, { $set: set, ...(inc ? { $inc: inc } : {}) }, { returnDocument: 'after' })
+      .lean<UploadJobRecord>()
+      .exec();
+  }
+
+  async setTicket(jobId: string, ticketId: string): Promise<void> {
+    await this.jobs.updateOne({ job_id: jobId }, { $set: { ticket_id: ticketId } }).exec();
+  }
+
+  /** Unfinished jobs accepted before `before` (for the expiry sweep), oldest first. */
+  findUnfinishedBefore(before: Date, limit: number): Promise<Array<Pick<UploadJobRecord, 'job_id'>>> {
+    return this.jobs
+      .find({ status: { $in: ['queued', 'active'] }, created_at: { $lt: before } }, { job_id: 1, _id: 0 })
+      .sort({ created_at: 1 })
+      .limit(limit)
+      .lean<Array<Pick<UploadJobRecord, 'job_id'>>>()
+      .exec();
+  }
+
+  /** Statuses of these jobs (for reconciling the Redis pending sets). */
+  async statusesOf(jobIds: string[]): Promise<Map<string, UploadStatus>> {
+    const rows = await this.jobs
+      .find({ job_id: { $in: jobIds } }, { job_id: 1, status: 1, _id: 0 })
+      .lean<Array<Pick<UploadJobRecord, 'job_id' | 'status'>>>()
+      .exec();
+    return new Map(rows.map((r) => [r.job_id, r.status]));
+  }
+}

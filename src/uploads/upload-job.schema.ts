@@ -1,0 +1,98 @@
+import { Schema } from 'mongoose';
+
+export const UPLOAD_JOB_MODEL = 'UploadJob';
+export const UPLOAD_IDEMPOTENCY_MODEL = 'UploadIdempotency';
+
+export type UploadPriority = 'high' | 'normal' | 'low';
+export const UPLOAD_PRIORITIES: readonly UploadPriority[] = ['high', 'normal', 'low'];
+
+export type UploadStatus = 'queued' | 'active' | 'completed' | 'failed' | 'expired' | 'cancelled';
+export type FinalUploadStatus = Extract<UploadStatus, 'completed' | 'failed' | 'expired' | 'cancelled'>;
+
+/** The upload fields Flickr's upload API takes, as received (strings, validated at intake). */
+export interface UploadParams {
+  title?: string;
+  description?: string;
+  tags?: string;
+  is_public?: string;
+  is_friend?: string;
+  is_family?: string;
+  safety_level?: string;
+  content_type?: string;
+  hidden?: string;
+}
+
+/**
+ * Collection `upload_jobs`: the durable record of every accepted upload and the
+ * source of truth for its state (Redis lanes and Bull only carry job ids).
+ */
+export interface UploadJobRecord {
+  job_id: string;
+  client_id: string;
+  key_id: string;
+  user_id: string;
+  priority: UploadPriority;
+  status: UploadStatus;
+  /** GridFS file id of the staged bytes; removed once the job ends. */
+  file_id: string;
+  filename: string;
+  media_type: string;
+  bytes: number;
+  params: UploadParams;
+  attempts: number;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  /** Flickr's async ticket, kept so a re-run asks about it instead of uploading again. */
+  ticket_id: string | null;
+  photo_id: string | null;
+  reason: string | null;
+}
+
+export const UploadJobSchema = new Schema<UploadJobRecord>(
+  {
+    job_id: { type: String, required: true, unique: true },
+    client_id: { type: String, required: true },
+    key_id: { type: String, required: true },
+    user_id: { type: String, required: true },
+    priority: { type: String, required: true, enum: UPLOAD_PRIORITIES },
+    status: { type: String, required: true },
+    file_id: { type: String, required: true },
+    filename: { type: String, required: true },
+    media_type: { type: String, required: true },
+    bytes: { type: Number, required: true },
+    params: { type: Schema.Types.Mixed, default: {} },
+    attempts: { type: Number, default: 0 },
+    created_at: { type: Date, required: true },
+    started_at: { type: Date, default: null },
+    finished_at: { type: Date, default: null },
+    ticket_id: { type: String, default: null },
+    photo_id: { type: String, default: null },
+    reason: { type: String, default: null },
+  },
+  { collection: 'upload_jobs', versionKey: false, minimize: false },
+);
+// The expiry sweep looks for old unfinished jobs.
+UploadJobSchema.index({ status: 1, created_at: 1 });
+
+/** Collection `upload_idempotency`: (client, Idempotency-Key) → the job it created, for 24 h. */
+export interface UploadIdempotencyRecord {
+  client_id: string;
+  key: string;
+  job_id: string;
+  /** False while the first request is still streaming its file. */
+  done: boolean;
+  created_at: Date;
+}
+
+export const UploadIdempotencySchema = new Schema<UploadIdempotencyRecord>(
+  {
+    client_id: { type: String, required: true },
+    key: { type: String, required: true },
+    job_id: { type: String, required: true },
+    done: { type: Boolean, default: false },
+    created_at: { type: Date, required: true },
+  },
+  { collection: 'upload_idempotency', versionKey: false },
+);
+UploadIdempotencySchema.index({ client_id: 1, key: 1 }, { unique: true });

@@ -1,0 +1,189 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { FlickrApiService } from '../flickr/flickr-api.service';
+import type { FlickrUserToken } from '../flickr/flickr.client';
+import { FlickrClient } from '../flickr/flickr.client';
+import { FlickrErrorProblem, FlickrReauthorizationRequiredProblem, FlickrUnavailableProblem } from '../flickr/flickr.errors';
+import { FlickrUploadClient } from '../flickr/flickr-upload.client';
+import { ProblemException } from '../common/problem/problem.exception';
+import { TokenStore } from '../tokens/token.store';
+import { UserConnectionService } from '../users/user-connection.service';
+import { UploadJobRepository } from './upload-job.repository';
+import type { UploadJobRecord } from './upload-job.schema';
+import { UploadLifecycle } from './upload-lifecycle.service';
+import { UploadStagingStore } from './upload-staging.store';
+import { UploadsConfig } from './uploads.config';
+import { RetryableUploadError } from './upload.backoff';
+
+export { RetryableUploadError };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The machine tag that marks a photo as the result of one job (how a re-run finds an earlier upload). */
+export function jobMachineTag(jobId: string): string {
+  return `fgw:job=${jobId.replace(/-/g, '')}`;
+}
+
+/** A failure no retry can fix; the job is already marked failed. */
+export class FinalUploadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FinalUploadError';
+  }
+}
+
+/** What the processor tells Bull: done (any final state), or retry/give up (thrown). */
+export type RunOutcome = 'completed' | 'skipped';
+
+/**
+ * Runs one attempt of an upload job: reads the token through TokenStore,
+ * finds a photo an earlier run may already have created, otherwise streams
+ * the staged file to Flickr (async mode) and polls the ticket. Every upstream
+ * exchange goes through FlickrApiService.upstream, so the shared budget and
+ * circuit breaker apply to uploads too.
+ */
+@Injectable()
+export class UploadWorker {
+  private readonly logger = new Logger(UploadWorker.name);
+
+  constructor(
+    private readonly config: UploadsConfig,
+    private readonly jobs: UploadJobRepository,
+    private readonly lifecycle: UploadLifecycle,
+    private readonly staging: UploadStagingStore,
+    private readonly tokens: TokenStore,
+    private readonly connections: UserConnectionService,
+    private readonly flickr: FlickrApiService,
+    private readonly client: FlickrClient,
+    private readonly uploader: FlickrUploadClient,
+  ) {}
+
+  /**
+   * One attempt. Returns when the job reached a final state (or was already
+   * final); throws RetryableUploadError for Bull to retry, FinalUploadError
+   * when it failed for good.
+   */
+  async run(jobId: string, lastAttempt: boolean): Promise<RunOutcome> {
+    const found = await this.jobs.findById(jobId);
+    if (!found) return 'skipped';
+    if (!['queued', 'active'].includes(found.status)) {
+      // Cancelled or finished while waiting; make sure nothing is left behind.
+      await this.lifecycle.cleanUp(found);
+      return 'skipped';
+    }
+    if (Date.now() - found.created_at.getTime() >= this.config.UPLOADS_JOB_TTL_MS) {
+      await this.lifecycle.finalize(jobId, ['queued', 'active'], 'expired', { reason: 'not uploaded within UPLOADS_JOB_TTL_MS' });
+      return 'skipped';
+    }
+    const job = await this.jobs.transition(jobId, ['queued', 'active'], { status: 'active', started_at: found.started_at ?? new Date() }, { attempts: 1 });
+    if (!job) return 'skipped';
+
+    try {
+      const photoId = await this.upload(job);
+      await this.lifecycle.finalize(jobId, ['active'], 'completed', { photo_id: photoId });
+      return 'completed';
+    } catch (error) {
+      throw await this.failure(job, error, lastAttempt);
+    }
+  }
+
+  private async upload(job: UploadJobRecord): Promise<string> {
+    const stored = await this.tokens.get(job.user_id);
+    if (!stored) throw new FinalUploadError('flickr-not-connected');
+    const token: FlickrUserToken = { oauthToken: stored.token, oauthTokenSecret: stored.secret };
+
+    // A re-run (retry, or another worker after this one died) may follow an upload that reached Flickr.
+    if (job.ticket_id) {
+      const fromTicket = await this.awaitTicket(token, job.ticket_id, true);
+      if (fromTicket) return fromTicket;
+    }
+    if (job.attempts > 1) {
+      const earlier = await this.findEarlierUpload(token, job.job_id);
+      if (earlier) {
+        this.logger.log(`upload job ${job.job_id}: found the photo of an earlier run (${earlier}); not uploading again`);
+        return earlier;
+      }
+    }
+
+    const tags = [job.params.tags ?? '', jobMachineTag(job.job_id)].filter(Boolean).join(' ');
+    const fields: Record<string, string> = { ...stringFields(job.params as Record<string, unknown>), tags, async: '1' };
+    const answer = await this.flickr.upstream('write', () =>
+      this.uploader.upload(
+        token,
+        fields,
+        { stream: this.staging.openRead(job.file_id), bytes: job.bytes, filename: job.filename, mediaType: job.media_type },
+        this.config.UPLOADS_UPLOAD_TIMEOUT_MS,
+      ),
+    );
+    if ('photoId' in answer) return answer.photoId;
+    await this.jobs.setTicket(job.job_id, answer.ticketId);
+    const photoId = await this.awaitTicket(token, answer.ticketId, false);
+    if (!photoId) throw new FinalUploadError('Flickr did not accept the file (ticket invalid)');
+    return photoId;
+  }
+
+  /** Polls checkTickets until the ticket completes. Null when the ticket is unknown/failed and `tolerant`. */
+  private async awaitTicket(token: FlickrUserToken, ticketId: string, tolerant: boolean): Promise<string | null> {
+    const deadline = Date.now() + this.config.UPLOADS_TICKET_TIMEOUT_MS;
+    for (;;) {
+      const answer = await this.flickr.upstream('read', () => this.client.call(token, 'flickr.photos.upload.checkTickets', { tickets: ticketId }));
+      const ticket = ((answer.uploader as { ticket?: Array<Record<string, unknown>> } | undefined)?.ticket ?? [])[0] ?? {};
+      if (Number(ticket.complete) === 1 && ticket.photoid) return String(ticket.photoid);
+      if (Number(ticket.complete) === 2 || ticket.invalid) {
+        if (tolerant) return null;
+        throw new FinalUploadError('Flickr could not process the file (ticket failed)');
+      }
+      if (Date.now() > deadline) throw new RetryableUploadError('Flickr did not finish processing the upload in time');
+      await sleep(this.config.UPLOADS_TICKET_POLL_MS);
+    }
+  }
+
+  private async findEarlierUpload(token: FlickrUserToken, jobId: string): Promise<string | null> {
+    const answer = await this.flickr.upstream('read', () =>
+      this.client.call(token, 'flickr.photos.search', { user_id: 'me', machine_tags: jobMachineTag(jobId), per_page: '1' }),
+    );
+    const photo = ((answer.photos as { photo?: Array<{ id: string }> } | undefined)?.photo ?? [])[0];
+    return photo?.id ?? null;
+  }
+
+  /** Decides retry or failure; marks the job failed (and the connection, on code 98) when final. */
+  private async failure(job: UploadJobRecord, error: unknown, lastAttempt: boolean): Promise<Error> {
+    const problem = error instanceof FinalUploadError || error instanceof RetryableUploadError ? error : this.flickr.toProblem(error);
+    if (problem instanceof FlickrReauthorizationRequiredProblem) {
+      await this.connections.markReauthorizationRequired(job.user_id);
+      await this.lifecycle.finalize(job.job_id, ['active'], 'failed', { reason: 'flickr-reauthorization-required' });
+      return new FinalUploadError('flickr-reauthorization-required');
+    }
+    const retry = toRetryable(problem);
+    if (retry && !lastAttempt) {
+      this.logger.warn(`upload job ${job.job_id} attempt ${job.attempts} failed, will retry: ${retry.message}`);
+      return retry;
+    }
+    const reason = problem instanceof ProblemException ? `${problem.slug}: ${problem.detail}` : (problem as Error).message;
+    await this.lifecycle.finalize(job.job_id, ['active'], 'failed', { reason });
+    return new FinalUploadError(reason);
+  }
+}
+
+/** Transient: our breaker/budget, Flickr 5xx/429/105, timeouts and network errors. Never a Flickr refusal. */
+function toRetryable(problem: Error): RetryableUploadError | null {
+  if (problem instanceof RetryableUploadError) return problem;
+  if (problem instanceof FlickrUnavailableProblem) {
+    const seconds = Number(problem.extensions.retryAfterSeconds ?? 1);
+    return new RetryableUploadError(problem.detail, seconds * 1000);
+  }
+  if (problem instanceof FlickrErrorProblem) {
+    const code = problem.extensions.flickrCode as number | undefined;
+    const status = problem.getStatus();
+    if ((code === undefined || code === 105) && [502, 503, 504].includes(status)) {
+      const after = Number(problem.headers['retry-after'] ?? 0);
+      return new RetryableUploadError(problem.detail, after * 1000);
+    }
+  }
+  return null;
+}
+
+function stringFields(params: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(params)) if (typeof v === 'string' && k !== 'tags') out[k] = v;
+  return out;
+}

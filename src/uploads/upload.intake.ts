@@ -1,0 +1,141 @@
+import type { IncomingMessage } from 'node:http';
+import busboy from 'busboy';
+import { PayloadTooLargeProblem, UnsupportedMediaTypeProblem } from '../common/problem/problem.exception';
+import { InvalidUploadProblem } from './uploads.errors';
+import type { UploadStagingStore } from './upload-staging.store';
+
+/** A file streamed into staging, with the form fields that came with it. */
+export interface StagedUpload {
+  fileId: string;
+  filename: string;
+  mediaType: string;
+  bytes: number;
+  fields: Record<string, string>;
+}
+
+export interface IntakeLimits {
+  maxFileBytes: number;
+  mediaTypes: readonly string[];
+  /** Field names accepted besides the file part `photo`. */
+  fields: readonly string[];
+}
+
+/** Multipart framing and fields allowed on top of the file before the body counts as too large. */
+const OVERHEAD_BYTES = 1024 * 1024;
+
+/**
+ * Streams a multipart/form-data request into GridFS: the file part `photo`
+ * goes chunk by chunk to staging (pipe backpressure keeps memory flat), the
+ * size limit is counted while streaming, and any failure aborts the staged
+ * file so nothing is left behind. busboy does the multipart parsing.
+ */
+export function receiveUpload(req: IncomingMessage, staging: UploadStagingStore, limits: IntakeLimits): Promise<StagedUpload> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > limits.maxFileBytes + OVERHEAD_BYTES) {
+    // Refused before a byte is read; Node discards the unread body.
+    return Promise.reject(tooLarge(limits.maxFileBytes));
+  }
+  return new Promise<StagedUpload>((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: req.headers,
+        limits: { fileSize: limits.maxFileBytes, files: 1, fields: limits.fields.length, fieldSize: 64 * 1024, parts: limits.fields.length + 1 },
+      });
+    } catch {
+      return reject(new InvalidUploadProblem('The body is not multipart/form-data with a boundary.'));
+    }
+    const fields: Record<string, string> = {};
+    let staged: { id: string; stream: NodeJS.WritableStream & { abort(): Promise<void> } } | undefined;
+    let file: Omit<StagedUpload, 'fields'> | undefined;
+    let written: Promise<void> | undefined;
+    let failed = false;
+    let received = 0;
+
+    const fail = (problem: Error) => {
+      if (failed) return;
+      failed = true;
+      req.unpipe(parser);
+      // Keep reading (and discarding) so the client gets our answer instead of a reset.
+      req.resume();
+      const abort = staged
+        ? staged.stream
+            .abort()
+            .catch(() => undefined)
+            // abort() can race chunk writes still in flight; discard whatever landed.
+            .then(() => staging.discard(staged!.id))
+            .catch(() => undefined)
+        : Promise.resolve();
+      void abort.then(() => reject(problem));
+    };
+
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      // Chunked bodies have no Content-Length to check up front.
+      if (received > limits.maxFileBytes + OVERHEAD_BYTES) {
+        fail(tooLarge(limits.maxFileBytes));
+        req.destroy();
+      }
+    });
+    req.on('aborted', () => fail(new InvalidUploadProblem('The client aborted the upload.')));
+
+    parser.on('field', (name, value, info) => {
+      if (failed) return;
+      if (!limits.fields.includes(name)) return fail(new InvalidUploadProblem(`Unknown form field '${name}'.`));
+      if (info.valueTruncated) return fail(new InvalidUploadProblem(`Form field '${name}' is too long.`));
+      fields[name] = value;
+    });
+    parser.on('file', (name, stream, info) => {
+      if (failed) return void stream.resume();
+      if (name !== 'photo') {
+        stream.resume();
+        return fail(new InvalidUploadProblem(`The file must be sent in the form field 'photo', not '${name}'.`));
+      }
+      const mediaType = (info.mimeType ?? '').toLowerCase();
+      if (!limits.mediaTypes.includes(mediaType)) {
+        stream.resume();
+        return fail(new UnsupportedMediaTypeProblem(limits.mediaTypes, info.mimeType));
+      }
+      const filename = (info.filename ?? 'upload').slice(0, 255);
+      staged = staging.openWrite(filename, mediaType);
+      let bytes = 0;
+      stream.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      stream.on('limit', () => {
+        stream.unpipe();
+        stream.resume();
+        fail(tooLarge(limits.maxFileBytes));
+      });
+      const target = staged.stream;
+      written = new Promise<void>((done, error) => {
+        target.on('finish', () => done());
+        target.on('error', error);
+        stream.on('end', () => {
+          file = { fileId: staged!.id, filename, mediaType, bytes };
+        });
+      });
+      written.catch((err: Error) => fail(err));
+      stream.pipe(target);
+    });
+    parser.on('error', () => fail(new InvalidUploadProblem('The multipart body is malformed.')));
+    parser.on('filesLimit', () => fail(new InvalidUploadProblem('Send exactly one file.')));
+    parser.on('fieldsLimit', () => fail(new InvalidUploadProblem('Too many form fields.')));
+    parser.on('partsLimit', () => fail(new InvalidUploadProblem('Too many parts.')));
+    parser.on('close', () => {
+      if (failed) return;
+      if (!written) return fail(new InvalidUploadProblem("The form has no file part 'photo'."));
+      written.then(
+        () => {
+          if (failed) return;
+          if (!file || file.bytes === 0) return fail(new InvalidUploadProblem('The file is empty.'));
+          resolve({ ...file, fields });
+        },
+        (err: Error) => fail(err),
+      );
+    });
+    req.pipe(parser);
+  });
+}
+
+function tooLarge(max: number): PayloadTooLargeProblem {
+  return new PayloadTooLargeProblem(`The file is larger than ${max} bytes.`);
+}

@@ -1,0 +1,72 @@
+import { Controller, Delete, Get, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnsupportedMediaTypeResponse,
+} from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator';
+import type { Principal } from '../auth/principal';
+import { Consumes } from '../common/http/content-type.guard';
+import { RateLimitClassOf } from '../rate-limit/rate-limit.decorators';
+import { UserParams } from '../users/users.controller';
+import { JobIdParams, UploadAcceptedView, UploadFormDoc, UploadJobView } from './uploads.dto';
+import { UploadsService } from './uploads.service';
+
+/** Uploads through the job queue (docs/queue.md). */
+@ApiTags('uploads')
+@Authenticated('client')
+@Controller('v1')
+export class UploadsController {
+  constructor(private readonly uploads: UploadsService) {}
+
+  @Post('users/:user_id/uploads')
+  @HttpCode(202)
+  @Consumes('multipart/form-data')
+  @RateLimitClassOf('upload')
+  @ApiOperation({ summary: 'Queue a photo or video upload to the user\'s Flickr account' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: UploadFormDoc })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'same key from the same client within 24 h: the first answer, no second job' })
+  @ApiAcceptedResponse({ type: UploadAcceptedView })
+  @ApiNotFoundResponse({ description: 'unknown user, or owned by another client' })
+  @ApiPayloadTooLargeResponse({ description: 'file larger than UPLOADS_MAX_FILE_BYTES (detected while streaming; nothing is kept)' })
+  @ApiUnsupportedMediaTypeResponse({ description: 'not multipart/form-data, or a file type outside UPLOADS_MEDIA_TYPES' })
+  @ApiTooManyRequestsResponse({ description: 'upload-queue-full (this client has UPLOADS_MAX_PENDING_PER_CLIENT unfinished jobs) or a rate limit; Retry-After' })
+  @ApiServiceUnavailableResponse({ description: 'upload-buffer-full: the whole queue is at UPLOADS_MAX_PENDING_TOTAL; Retry-After' })
+  @ApiConflictResponse({ description: 'idempotency-in-progress' })
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @Param() params: UserParams,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Req() req: FastifyRequest,
+  ): Promise<UploadAcceptedView> {
+    return this.uploads.accept(principal, params.user_id, idempotencyKey, req.raw);
+  }
+
+  @Get('uploads/:job_id')
+  @ApiOperation({ summary: 'State of an upload job (owner only)' })
+  @ApiOkResponse({ type: UploadJobView })
+  @ApiNotFoundResponse({ description: 'unknown job, or another client\'s (same answer)' })
+  get(@CurrentPrincipal() principal: Principal, @Param() params: JobIdParams): Promise<UploadJobView> {
+    return this.uploads.get(principal, params.job_id);
+  }
+
+  @Delete('uploads/:job_id')
+  @ApiOperation({ summary: 'Cancel an upload that has not started' })
+  @ApiOkResponse({ type: UploadJobView })
+  @ApiConflictResponse({ description: 'upload-not-cancellable: a worker has started it, or it has ended' })
+  cancel(@CurrentPrincipal() principal: Principal, @Param() params: JobIdParams): Promise<UploadJobView> {
+    return this.uploads.cancel(principal, params.job_id);
+  }
+}

@@ -1,0 +1,66 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+
+/** Form fields of POST /v1/users/:user_id/uploads besides the file `photo`: Flickr's upload arguments plus our priority. */
+export class UploadFieldsDto {
+  @IsOptional() @IsString() @MaxLength(255) title?: string;
+  @IsOptional() @IsString() @MaxLength(32_000) description?: string;
+  /** Space-separated, as Flickr takes them. */
+  @IsOptional() @IsString() @MaxLength(2_000) tags?: string;
+  @IsOptional() @IsIn(['0', '1']) is_public?: string;
+  @IsOptional() @IsIn(['0', '1']) is_friend?: string;
+  @IsOptional() @IsIn(['0', '1']) is_family?: string;
+  /** 1 safe, 2 moderate, 3 restricted. */
+  @IsOptional() @IsIn(['1', '2', '3']) safety_level?: string;
+  /** 1 photo, 2 screenshot, 3 other. */
+  @IsOptional() @IsIn(['1', '2', '3']) content_type?: string;
+  /** 1 shown in global search, 2 hidden. */
+  @IsOptional() @IsIn(['1', '2']) hidden?: string;
+  @IsOptional() @IsIn(['high', 'normal', 'low']) priority?: 'high' | 'normal' | 'low';
+}
+
+export const UPLOAD_FIELD_NAMES = [
+  'title',
+  'description',
+  'tags',
+  'is_public',
+  'is_friend',
+  'is_family',
+  'safety_level',
+  'content_type',
+  'hidden',
+  'priority',
+] as const;
+
+/** Swagger shape of the multipart body. */
+export class UploadFormDoc extends UploadFieldsDto {
+  @ApiProperty({ type: 'string', format: 'binary', description: 'the photo or video, at most UPLOADS_MAX_FILE_BYTES' })
+  photo!: unknown;
+}
+
+export class JobIdParams {
+  @ApiProperty({ format: 'uuid' })
+  @Matches(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { message: 'job_id must be a job id this API returned' })
+  job_id!: string;
+}
+
+export class UploadAcceptedView {
+  @ApiProperty({ format: 'uuid' }) job_id!: string;
+  @ApiProperty({ enum: ['queued'] }) status!: 'queued';
+  @ApiProperty({ example: '/v1/uploads/4b3c...' }) status_url!: string;
+}
+
+export class UploadJobView {
+  @ApiProperty() job_id!: string;
+  @ApiProperty() user_id!: string;
+  @ApiProperty({ enum: ['queued', 'active', 'completed', 'failed', 'expired', 'cancelled'] }) status!: string;
+  @ApiProperty({ enum: ['high', 'normal', 'low'] }) priority!: string;
+  @ApiProperty() filename!: string;
+  @ApiProperty() bytes!: number;
+  @ApiProperty({ description: 'runs started so far (retries and re-runs after a worker died included)' }) attempts!: number;
+  @ApiPropertyOptional({ nullable: true, description: 'the Flickr photo id once completed' }) photo_id!: string | null;
+  @ApiPropertyOptional({ nullable: true, description: 'why it failed' }) reason!: string | null;
+  @ApiProperty() created_at!: Date;
+  @ApiPropertyOptional({ nullable: true }) started_at!: Date | null;
+  @ApiPropertyOptional({ nullable: true }) finished_at!: Date | null;
+}

@@ -1,0 +1,49 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { AuthModule } from '../auth/auth.module';
+import { FlickrModule } from '../flickr/flickr.module';
+import { QueueModule } from '../queue/queue.module';
+import { TokensModule } from '../tokens/tokens.module';
+import { UsersModule } from '../users/users.module';
+import { UploadsHttpPlumbing } from './upload-board';
+import { UploadDispatcher } from './upload-dispatcher.service';
+import { UploadIdempotencyStore } from './upload-idempotency.store';
+import { UploadJobRepository } from './upload-job.repository';
+import { UPLOAD_IDEMPOTENCY_MODEL, UPLOAD_JOB_MODEL, UploadIdempotencySchema, UploadJobSchema } from './upload-job.schema';
+import { UploadLanesStore } from './upload-lanes.store';
+import { UploadLifecycle } from './upload-lifecycle.service';
+import { UploadStagingStore } from './upload-staging.store';
+import { UploadProcessor } from './upload.processor';
+import { UploadWorker } from './upload-worker.service';
+import { UploadsController } from './uploads.controller';
+import { UploadsMetrics, uploadsMetricProviders } from './uploads.metrics';
+import { UploadsService } from './uploads.service';
+
+/** What both processes share: the job records, staging, lanes, lifecycle and metrics. */
+@Module({
+  imports: [
+    QueueModule,
+    MongooseModule.forFeature([
+      { name: UPLOAD_JOB_MODEL, schema: UploadJobSchema },
+      { name: UPLOAD_IDEMPOTENCY_MODEL, schema: UploadIdempotencySchema },
+    ]),
+  ],
+  providers: [UploadJobRepository, UploadIdempotencyStore, UploadStagingStore, UploadLanesStore, UploadsMetrics, ...uploadsMetricProviders, UploadLifecycle],
+  exports: [QueueModule, UploadJobRepository, UploadIdempotencyStore, UploadStagingStore, UploadLanesStore, UploadsMetrics, UploadLifecycle],
+})
+export class UploadsCoreModule {}
+
+/** API process: the upload routes and the queue dashboard; it only enqueues. */
+@Module({
+  imports: [UploadsCoreModule, AuthModule, UsersModule],
+  controllers: [UploadsController],
+  providers: [UploadsService, UploadsHttpPlumbing],
+})
+export class UploadsModule {}
+
+/** Worker process: the dispatcher (lanes → Bull) and the processor (Bull → Flickr). */
+@Module({
+  imports: [UploadsCoreModule, FlickrModule, TokensModule, UsersModule],
+  providers: [UploadWorker, UploadDispatcher, UploadProcessor],
+})
+export class UploadsWorkerModule {}

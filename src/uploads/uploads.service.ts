@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Injectable } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import type { Principal } from '../auth/principal';
+import { NotFoundProblem, ValidationProblem } from '../common/problem/problem.exception';
+import { UserOwnershipService } from '../users/user-ownership.service';
+import { UploadIdempotencyStore } from './upload-idempotency.store';
+import { UploadJobRepository } from './upload-job.repository';
+import type { UploadJobRecord, UploadParams } from './upload-job.schema';
+import { UploadLanesStore } from './upload-lanes.store';
+import { UploadLifecycle } from './upload-lifecycle.service';
+import { UploadStagingStore } from './upload-staging.store';
+import { receiveUpload, type StagedUpload } from './upload.intake';
+import { UploadsConfig } from './uploads.config';
+import { UPLOAD_FIELD_NAMES, type UploadAcceptedView, UploadFieldsDto, type UploadJobView } from './uploads.dto';
+import { IdempotencyInProgressProblem, UploadBufferFullProblem, UploadNotCancellableProblem, UploadQueueFullProblem } from './uploads.errors';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export function toJobView(r: UploadJobRecord): UploadJobView {
+  return {
+    job_id: r.job_id,
+    user_id: r.user_id,
+    status: r.status,
+    priority: r.priority,
+    filename: r.filename,
+    bytes: r.bytes,
+    attempts: r.attempts,
+    photo_id: r.photo_id ?? null,
+    reason: r.reason ?? null,
+    created_at: r.created_at,
+    started_at: r.started_at ?? null,
+    finished_at: r.finished_at ?? null,
+  };
+}
+
+/**
+ * The API side of uploads: accepts a file only when it can be served (caps
+ * checked before and atomically after streaming), stages it in GridFS, records
+ * the job and queues it in the client's lane. The worker does the rest.
+ */
+@Injectable()
+export class UploadsService {
+  constructor(
+    private readonly config: UploadsConfig,
+    private readonly ownership: UserOwnershipService,
+    private readonly jobs: UploadJobRepository,
+    private readonly lanes: UploadLanesStore,
+    private readonly staging: UploadStagingStore,
+    private readonly idempotency: UploadIdempotencyStore,
+    private readonly lifecycle: UploadLifecycle,
+  ) {}
+
+  /** Receives one upload; 202 answer, or a problem (404, 409, 413, 415, 429, 503). */
+  async accept(principal: Principal, userId: string, idempotencyKey: string | undefined, req: IncomingMessage): Promise<UploadAcceptedView> {
+    await this.ownership.assertOwned(principal.clientId, userId);
+    const jobId = randomUUID();
+    const answer: UploadAcceptedView = { job_id: jobId, status: 'queued', status_url: `/v1/uploads/${jobId}` };
+
+    if (idempotencyKey !== undefined) {
+      if (!IDEMPOTENCY_KEY.test(idempotencyKey)) throw new ValidationProblem(['Idempotency-Key: 1-255 visible ASCII characters']);
+      const earlier = await this.claimKey(principal.clientId, idempotencyKey, jobId);
+      if (earlier) return earlier;
+    }
+    try {
+      // Refuse before reading a byte when the caps are already reached; the atomic check comes after staging.
+      const counts = await this.lanes.counts(principal.clientId);
+      this.assertRoom(counts.client < this.config.UPLOADS_MAX_PENDING_PER_CLIENT ? counts.total < this.config.UPLOADS_MAX_PENDING_TOTAL ? 'admitted' : 'buffer-full' : 'client-full');
+
+      const staged = await receiveUpload(req, this.staging, {
+        maxFileBytes: this.config.UPLOADS_MAX_FILE_BYTES,
+        mediaTypes: this.config.UPLOADS_MEDIA_TYPES,
+        fields: UPLOAD_FIELD_NAMES,
+      });
+      await this.enqueue(principal, userId, jobId, staged);
+      if (idempotencyKey !== undefined) await this.idempotency.markDone(principal.clientId, idempotencyKey, jobId);
+      return answer;
+    } catch (error) {
+      if (idempotencyKey !== undefined) await this.idempotency.release(principal.clientId, idempotencyKey, jobId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** The job, for its owner only (404 for anyone else, like an unknown id). */
+  async get(principal: Principal, jobId: string): Promise<UploadJobView> {
+    return toJobView(await this.owned(principal, jobId));
+  }
+
+  /** Cancels a job that has not started; 409 once a worker has it. Repeating a cancel answers the cancelled job. */
+  async cancel(principal: Principal, jobId: string): Promise<UploadJobView> {
+    const record = await this.owned(principal, jobId);
+    if (record.status === 'cancelled') return toJobView(record);
+    if (record.status !== 'queued') throw new UploadNotCancellableProblem(record.status);
+    const cancelled = await this.lifecycle.finalize(jobId, ['queued'], 'cancelled');
+    if (!cancelled) {
+      const now = await this.owned(principal, jobId);
+      if (now.status === 'cancelled') return toJobView(now);
+      throw new UploadNotCancellableProblem(now.status);
+    }
+    // Best effort: a job already handed to Bull is skipped by the worker, which sees it cancelled.
+    await this.lanes.unqueue(jobId, record.client_id, record.priority);
+    return toJobView(cancelled);
+  }
+
+  private async owned(principal: Principal, jobId: string): Promise<UploadJobRecord> {
+    const record = await this.jobs.findById(jobId);
+    if (!record || record.client_id !== principal.clientId) throw new NotFoundProblem();
+    return record;
+  }
+
+  /** Null when the key is ours now; the first answer when it was used within the TTL. */
+  private async claimKey(clientId: string, key: string, jobId: string): Promise<UploadAcceptedView | null> {
+    for (let round = 0; round < 2; round++) {
+      const earlier = await this.idempotency.claim(clientId, key, jobId, new Date());
+      if (!earlier) return null;
+      if (Date.now() - earlier.created_at.getTime() >= this.config.UPLOADS_IDEMPOTENCY_TTL_MS) {
+        // Aged out: the key may be reused for a new upload.
+        await this.idempotency.release(clientId, key, earlier.job_id);
+        continue;
+      }
+      if (!earlier.done) throw new IdempotencyInProgressProblem();
+      return { job_id: earlier.job_id, status: 'queued', status_url: `/v1/uploads/${earlier.job_id}` };
+    }
+    throw new IdempotencyInProgressProblem();
+  }
+
+  private assertRoom(result: 'admitted' | 'client-full' | 'buffer-full'): void {
+    if (result === 'client-full') throw new UploadQueueFullProblem(this.config.UPLOADS_MAX_PENDING_PER_CLIENT, this.config.UPLOADS_RETRY_AFTER_SECONDS);
+    if (result === 'buffer-full') throw new UploadBufferFullProblem(this.config.UPLOADS_RETRY_AFTER_SECONDS);
+  }
+
+  private async enqueue(principal: Principal, userId: string, jobId: string, staged: StagedUpload): Promise<void> {
+    const dto = plainToInstance(UploadFieldsDto, staged.fields);
+    const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
+    if (errors.length > 0) {
+      await this.staging.delete(staged.fileId);
+      throw new ValidationProblem(errors.flatMap((e) => Object.values(e.constraints ?? {})));
+    }
+    const { priority = 'normal', ...flickrFields } = staged.fields as UploadParams & { priority?: 'high' | 'normal' | 'low' };
+    const record: UploadJobRecord = {
+      job_id: jobId,
+      client_id: principal.clientId,
+      key_id: principal.keyId,
+      user_id: userId,
+      priority,
+      status: 'queued',
+      file_id: staged.fileId,
+      filename: staged.filename,
+      media_type: staged.mediaType,
+      bytes: staged.bytes,
+      params: flickrFields,
+      attempts: 0,
+      created_at: new Date(),
+      started_at: null,
+      finished_at: null,
+      ticket_id: null,
+      photo_id: null,
+      reason: null,
+    };
+    // The record exists before the id is in a lane, so a dispatcher never pops an id it cannot find.
+    await this.jobs.insert(record);
+    const admitted = await this.lanes
+      .admit(jobId, principal.clientId, priority, principal.queueWeight ?? 1, {
+        client: this.config.UPLOADS_MAX_PENDING_PER_CLIENT,
+        total: this.config.UPLOADS_MAX_PENDING_TOTAL,
+      })
+      .catch(async (err: unknown) => {
+        await this.jobs.remove(jobId).catch(() => undefined);
+        await this.staging.delete(staged.fileId).catch(() => undefined);
+        throw err;
+      });
+    if (admitted !== 'admitted') {
+      await this.jobs.remove(jobId);
+      await this.staging.delete(staged.fileId);
+      this.assertRoom(admitted);
+    }
+  }
+}
