@@ -1,5 +1,5 @@
 /**
- * Three layers: unit (services with adapters replaced), integration (adapters
+ * Layers: unit (services with adapters replaced), integration (adapters
  * against the real local servers) and e2e (the whole app over HTTP). The real
  * servers are started once by test/support/global-setup.ts.
  * @type {import('jest').Config}
@@ -21,6 +21,15 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      setupFiles: ['<rootDir>/test/support/test-env.ts'],
+    },
+    {
+      // Deploy and operate: Helm chart, Prometheus rules, dashboards, Compose/Dockerfile, Sentinel failover,
+      // backup/restore. Installs its tools through scripts/ops-tools.sh when they are missing.
+      ...common,
+      displayName: 'deploy',
+      testMatch: ['<rootDir>/test/deploy/**/*.spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       setupFiles: ['<rootDir>/test/support/test-env.ts'],
     },
