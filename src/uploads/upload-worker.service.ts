@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { FlickrApiService } from '../flickr/flickr-api.service';
 import type { FlickrUserToken } from '../flickr/flickr.client';
 import { FlickrClient } from '../flickr/flickr.client';
-import { FlickrErrorProblem, FlickrReauthorizationRequiredProblem, FlickrUnavailableProblem } from '../flickr/flickr.errors';
+import { FlickrErrorProblem, FlickrReauthorizationRequiredProblem, FlickrUnavailableProblem, FlickrUpstreamError } from '../flickr/flickr.errors';
 import { FlickrUploadClient } from '../flickr/flickr-upload.client';
 import { ProblemException } from '../common/problem/problem.exception';
 import { TokenStore } from '../tokens/token.store';
@@ -87,7 +87,11 @@ export class UploadWorker {
   }
 
   private async upload(job: UploadJobRecord): Promise<string> {
-    const stored = await this.tokens.get(job.user_id);
+    const stored = await this.tokens.get(job.user_id).catch((err: Error) => {
+      // A token that cannot be decrypted will not decrypt on a retry either.
+      if (err.name === 'DecryptionFailedError') throw new FinalUploadError('flickr-token-unreadable');
+      throw err;
+    });
     if (!stored) throw new FinalUploadError('flickr-not-connected');
     const token: FlickrUserToken = { oauthToken: stored.token, oauthTokenSecret: stored.secret };
 
@@ -147,7 +151,14 @@ export class UploadWorker {
 
   /** Decides retry or failure; marks the job failed (and the connection, on code 98) when final. */
   private async failure(job: UploadJobRecord, error: unknown, lastAttempt: boolean): Promise<Error> {
-    const problem = error instanceof FinalUploadError || error instanceof RetryableUploadError ? error : this.flickr.toProblem(error);
+    const fromFlickr = error instanceof ProblemException || error instanceof FlickrUpstreamError;
+    // Anything else (MongoDB, Redis, GridFS hiccups) is our own infrastructure: worth a retry.
+    const problem =
+      error instanceof FinalUploadError || error instanceof RetryableUploadError
+        ? error
+        : fromFlickr
+          ? this.flickr.toProblem(error)
+          : new RetryableUploadError(describe(error));
     if (problem instanceof FlickrReauthorizationRequiredProblem) {
       await this.connections.markReauthorizationRequired(job.user_id);
       await this.lifecycle.finalize(job.job_id, ['active'], 'failed', { reason: 'flickr-reauthorization-required' });
@@ -155,7 +166,7 @@ export class UploadWorker {
     }
     const retry = toRetryable(problem);
     if (retry && !lastAttempt) {
-      this.logger.warn(`upload job ${job.job_id} attempt ${job.attempts} failed, will retry: ${retry.message}`);
+      this.logger.warn(`upload job ${job.job_id} attempt ${job.attempts} failed, will retry: ${retry.message} (${describe(error)})`);
       return retry;
     }
     const reason = problem instanceof ProblemException ? `${problem.slug}: ${problem.detail}` : (problem as Error).message;
@@ -180,6 +191,12 @@ function toRetryable(problem: Error): RetryableUploadError | null {
     }
   }
   return null;
+}
+
+/** The upstream failure in one line for the log: its kind and message, never a token. */
+function describe(error: unknown): string {
+  const e = error as { name?: string; message?: string; kind?: string };
+  return `${e?.name ?? 'Error'}${e?.kind ? `/${e.kind}` : ''}: ${e?.message ?? String(error)}`;
 }
 
 function stringFields(params: Record<string, unknown>): Record<string, string> {

@@ -155,6 +155,11 @@ export class FakeFlickr {
     this.faults.push({ times: 1, ...fault });
   }
 
+  /** Every photo the fake holds (uploads included), in upload order. */
+  listPhotos(): Array<{ id: string; owner: string; title: string; tags: string; bytes: number }> {
+    return [...this.photos.values()];
+  }
+
   /** How many requests reached the fake for a REST method name or path. */
   count(match: string): number {
     return this.requests.filter((r) => r.params.method === match || r.path === match).length;
@@ -325,7 +330,10 @@ export class FakeFlickr {
       }
       case 'flickr.photos.search': {
         const mine = [...this.photos.values()].filter((p) => !flat.user_id || flat.user_id === 'me' || p.owner === flat.user_id);
-        const matching = flat.text ? mine.filter((p) => p.title.includes(flat.text)) : mine;
+        const byText = flat.text ? mine.filter((p) => p.title.includes(flat.text)) : mine;
+        // Machine tags (namespace:predicate=value), matched exactly as the upload worker uses them.
+        const wanted = (flat.machine_tags ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+        const matching = wanted.length ? byText.filter((p) => wanted.every((t) => p.tags.split(/\s+/).includes(t))) : byText;
         const perPage = Math.min(Number(flat.per_page ?? 100), 500);
         return this.restOk(res, {
           photos: {

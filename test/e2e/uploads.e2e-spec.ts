@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import type { IssuedApiKey } from '../../src/auth/api-key.service';
+import { UploadJobRepository } from '../../src/uploads/upload-job.repository';
+import { UploadStagingStore } from '../../src/uploads/upload-staging.store';
+import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
+import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
+import { waitFor } from '../support/processes';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { connectUser, flickrEnv, sharedKmsEnv, sendUpload, startWorker } from '../support/uploads';
+
+const MiB = 1024 * 1024;
+
+/** Uploads over HTTP → GridFS → lanes → Bull → a real worker process → the fake Flickr. */
+describe('uploads through the job queue', () => {
+  let fake: FakeFlickr;
+  let t: TestApp;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    fake = await FakeFlickr.start({ origins: REAL_FLICKR_ORIGINS });
+    env = {
+      ...AUTH_TEST_ENV,
+      ...flickrEnv(fake),
+      ...sharedKmsEnv(),
+      RATE_LIMIT_ENABLED: 'false',
+      UPLOADS_TICKET_POLL_MS: '50',
+      UPLOADS_DISPATCH_INTERVAL_MS: '50',
+      UPLOADS_RETRY_BASE_MS: '50',
+    };
+    t = await startTestApp({ env });
+  });
+  afterAll(async () => {
+    await t.close();
+    await fake.close();
+  });
+
+  async function client(): Promise<{ key: IssuedApiKey; user: string }> {
+    const key = await createApiKey(t.app);
+    const user = `u-${randomBytes(3).toString('hex')}`;
+    await connectUser(t.app, fake, key.client_id, user);
+    return { key, user };
+  }
+  const get = (key: IssuedApiKey, jobId: string) =>
+    fetch(`${t.url}/v1/uploads/${jobId}`, { headers: { 'x-api-key': key.api_key } }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+  const staged = () => t.app.get(UploadStagingStore).count();
+
+  it('uploads through the gateway and the worker to Flickr: completed with the photo id, staged file gone', async () => {
+    const { key, user } = await client();
+    const worker = await startWorker();
+    try {
+      const res = await sendUpload(t.url, key.api_key, user, { bytes: 3 * MiB + 17 }, { title: 'holiday', tags: 'beach sun', is_public: '0' });
+      expect(res.status).toBe(202);
+      const jobId = res.body.job_id as string;
+      expect(res.body).toEqual({ job_id: jobId, status: 'queued', status_url: `/v1/uploads/${jobId}` });
+      const fileId = (await t.app.get(UploadJobRepository).findById(jobId))!.file_id;
+      expect(await t.app.get(UploadStagingStore).exists(fileId)).toBe(true);
+
+      const done = await waitFor(async () => {
+        const r = await get(key, jobId);
+        return r.body.status === 'completed' || r.body.status === 'failed' ? r : undefined;
+      }, { timeoutMs: 30_000 });
+      if (done.body.status !== 'completed') process.stderr.write(worker.output());
+      expect(done.body).toMatchObject({ status: 'completed', attempts: 1, reason: null, bytes: 3 * MiB + 17 });
+      const photos = fake.listPhotos().filter((p) => p.id === done.body.photo_id);
+      expect(photos).toHaveLength(1);
+      expect(photos[0]).toMatchObject({ title: 'holiday', bytes: 3 * MiB + 17 });
+      expect(photos[0].tags.split(' ')).toEqual(expect.arrayContaining(['beach', 'sun', `fgw:job=${jobId.replace(/-/g, '')}`]));
+      expect(done.body.started_at).toEqual(expect.any(String));
+      expect(done.body.finished_at).toEqual(expect.any(String));
+      await waitFor(async () => !(await t.app.get(UploadStagingStore).exists(fileId)), { timeoutMs: 5000 });
+
+      // Another client cannot see the job (same 404 as an unknown id).
+      const other = await createApiKey(t.app);
+      expect((await get(other, jobId)).status).toBe(404);
+
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('refuses a 101 MiB file with 413 while streaming and leaves nothing staged; 415 for other media types', async () => {
+    const { key, user } = await client();
+    const before = await staged();
+    const big = await sendUpload(t.url, key.api_key, user, { bytes: 101 * MiB });
+    expect(big.status).toBe(413);
+    expect(big.headers['content-type']).toContain('application/problem+json');
+    expect(big.body.type).toBe('urn:flickr-gateway:problem:payload-too-large');
+    expect(await staged()).toEqual(before);
+
+    const text = await sendUpload(t.url, key.api_key, user, { bytes: 1000, type: 'text/plain', filename: 'a.txt' });
+    expect(text.status).toBe(415);
+    expect(await staged()).toEqual(before);
+  });
+
+  it('Idempotency-Key: a replay returns the same job id and creates no second job', async () => {
+    const { key, user } = await client();
+    const idem = { 'idempotency-key': `k-${randomBytes(4).toString('hex')}` };
+    const first = await sendUpload(t.url, key.api_key, user, { bytes: 1000 }, {}, idem);
+    const second = await sendUpload(t.url, key.api_key, user, { bytes: 1000 }, {}, idem);
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(202);
+    expect(second.body).toEqual(first.body);
+    // The replay staged nothing: one file for this client's one job.
+    const jobs = await t.app.get(UploadJobRepository).findUnfinishedBefore(new Date(Date.now() + 1000), 10_000);
+    const mine = await Promise.all(jobs.map((j) => t.app.get(UploadJobRepository).findById(j.job_id)));
+    expect(mine.filter((j) => j?.client_id === key.client_id)).toHaveLength(1);
+    // Another client using the same key value gets its own job.
+    const other = await client();
+    const theirs = await sendUpload(t.url, other.key.api_key, other.user, { bytes: 1000 }, {}, idem);
+    expect(theirs.body.job_id).not.toBe(first.body.job_id);
+  });
+
+  it('cancels a queued job (staged file deleted, repeat is harmless) and refuses to cancel a finished one', async () => {
+    const { key, user } = await client();
+    const res = await sendUpload(t.url, key.api_key, user, { bytes: 2000 });
+    const jobId = res.body.job_id as string;
+    const fileId = (await t.app.get(UploadJobRepository).findById(jobId))!.file_id;
+    const del = () => fetch(`${t.url}/v1/uploads/${jobId}`, { method: 'DELETE', headers: { 'x-api-key': key.api_key } });
+    const first = await del();
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({ job_id: jobId, status: 'cancelled', finished_at: expect.any(String) });
+    expect(await t.app.get(UploadStagingStore).exists(fileId)).toBe(false);
+    expect((await del()).status).toBe(200);
+
+    // A worker skips the cancelled job; a job that completed cannot be cancelled.
+    const worker = await startWorker();
+    try {
+      const done = await sendUpload(t.url, key.api_key, user, { bytes: 2000 }, { title: 'kept' });
+      const doneId = done.body.job_id as string;
+      await waitFor(async () => (await get(key, doneId)).body.status === 'completed', { timeoutMs: 30_000 });
+      expect((await get(key, jobId)).body.status).toBe('cancelled');
+      const refused = await fetch(`${t.url}/v1/uploads/${doneId}`, { method: 'DELETE', headers: { 'x-api-key': key.api_key } });
+      expect(refused.status).toBe(409);
+      expect(((await refused.json()) as { type: string }).type).toBe('urn:flickr-gateway:problem:upload-not-cancellable');
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('expires a job not uploaded within UPLOADS_JOB_TTL_MS and deletes its file', async () => {
+    const { key, user } = await client();
+    const res = await sendUpload(t.url, key.api_key, user, { bytes: 2000 }, { title: 'too-late' });
+    const jobId = res.body.job_id as string;
+    const fileId = (await t.app.get(UploadJobRepository).findById(jobId))!.file_id;
+    await new Promise((r) => setTimeout(r, 1500));
+    const worker = await startWorker({ UPLOADS_JOB_TTL_MS: '1000' });
+    try {
+      const r = await waitFor(async () => {
+        const x = await get(key, jobId);
+        return x.body.status !== 'queued' ? x : undefined;
+      }, { timeoutMs: 30_000 });
+      expect(r.body).toMatchObject({ status: 'expired', photo_id: null });
+      // Deleted right after the final state is written (same step, after the status flip).
+      await waitFor(async () => !(await t.app.get(UploadStagingStore).exists(fileId)), { timeoutMs: 5000 });
+      expect(fake.listPhotos().some((p) => p.title === 'too-late')).toBe(false);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('per-client cap at the real default 1000: the 1,001st gets 429 + Retry-After while another client gets 202; the global buffer gives 503 + Retry-After', async () => {
+    const a = await client();
+    const b = await client();
+    let next = 0;
+    const statuses: number[] = [];
+    // 1000 small uploads, 8 at a time; no worker runs, so all stay pending.
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < 1000) {
+          next++;
+          statuses.push((await sendUpload(t.url, a.key.api_key, a.user, { bytes: 64 })).status);
+        }
+      }),
+    );
+    expect(statuses.filter((s) => s === 202)).toHaveLength(1000);
+    const refused = await sendUpload(t.url, a.key.api_key, a.user, { bytes: 64 });
+    expect(refused.status).toBe(429);
+    expect(refused.body.type).toBe('urn:flickr-gateway:problem:upload-queue-full');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await sendUpload(t.url, b.key.api_key, b.user, { bytes: 64 })).status).toBe(202);
+
+    // A second API replica configured with a global buffer of 1001 (now reached) refuses everyone with 503.
+    const replica = await startTestApp({ env: { ...env, UPLOADS_MAX_PENDING_TOTAL: '1001' } });
+    try {
+      const c = await client();
+      const full = await sendUpload(replica.url, c.key.api_key, c.user, { bytes: 64 });
+      expect(full.status).toBe(503);
+      expect(full.body.type).toBe('urn:flickr-gateway:problem:upload-buffer-full');
+      expect(Number(full.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await replica.app.close();
+    }
+  }, 300_000);
+});

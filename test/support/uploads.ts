@@ -1,0 +1,136 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { FlickrClient } from '../../src/flickr/flickr.client';
+import { TokenStore } from '../../src/tokens/token.store';
+import { UserOwnershipService } from '../../src/users/user-ownership.service';
+import type { FakeFlickr } from '../fake-flickr/fake-flickr.server';
+import { freePort, waitFor } from './processes';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** Environment pointing the gateway at a fake Flickr started with REAL_FLICKR_ORIGINS. */
+export function flickrEnv(fake: FakeFlickr): Record<string, string> {
+  return {
+    FLICKR_CONSUMER_KEY: fake.consumerKey,
+    FLICKR_CONSUMER_SECRET: fake.consumerSecret,
+    FLICKR_API_URL: `${fake.url}/services/rest`,
+    FLICKR_UPLOAD_URL: `${fake.url}/services/upload`,
+    FLICKR_OAUTH_URL: `${fake.url}/services/oauth`,
+  };
+}
+
+/**
+ * Local KMS keys fixed for this test file, so a worker process can decrypt the
+ * tokens the in-process API stored (without them each process invents its own).
+ */
+export function sharedKmsEnv(): Record<string, string> {
+  const key = () => randomBytes(32).toString('base64');
+  return { KMS_PROVIDER: 'local', KMS_LOCAL_KEYS: `fgw-user-tokens:1:${key()},fgw-app-credentials:1:${key()}` };
+}
+
+/** Registers `userId` for `clientId` and connects it to the fake Flickr with write permission. */
+export async function connectUser(app: NestFastifyApplication, fake: FakeFlickr, clientId: string, userId: string): Promise<void> {
+  await app.get(UserOwnershipService).register(clientId, userId);
+  const client = app.get(FlickrClient);
+  const { requestToken, requestTokenSecret } = await client.requestToken('oob');
+  const verifier = fake.approve(requestToken, '12345678@N00', 'write');
+  const { oauthToken, oauthTokenSecret } = await client.accessToken(requestToken, requestTokenSecret, verifier);
+  await app.get(TokenStore).save(userId, { token: oauthToken, secret: oauthTokenSecret });
+}
+
+export interface UploadFile {
+  filename?: string;
+  type?: string;
+  /** Size of the generated file; bytes are produced lazily, 1 MiB at a time. */
+  bytes: number;
+}
+
+export interface UploadResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown>;
+}
+
+/**
+ * POSTs a multipart upload as a stream (the file is generated on the fly, so
+ * the test process never holds it), and reads the answer even when the server
+ * answers before the body is fully sent.
+ */
+export function sendUpload(
+  base: string,
+  apiKey: string,
+  userId: string,
+  file: UploadFile,
+  fields: Record<string, string> = {},
+  headers: Record<string, string> = {},
+): Promise<UploadResult> {
+  const boundary = `----test${randomBytes(8).toString('hex')}`;
+  const head = Buffer.from(
+    Object.entries(fields)
+      .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+      .join('') +
+      `--${boundary}\r\nContent-Disposition: form-data; name="photo"; filename="${file.filename ?? 'photo.jpg'}"\r\nContent-Type: ${file.type ?? 'image/jpeg'}\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const length = head.length + file.bytes + tail.length;
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}/v1/users/${encodeURIComponent(userId)}/uploads`, {
+      method: 'POST',
+      headers: { 'x-api-key': apiKey, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(length), ...headers },
+    });
+    let answered = false;
+    req.on('response', (res) => {
+      answered = true;
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
+    });
+    req.on('error', (err) => {
+      if (!answered) reject(err);
+    });
+    const chunk = Buffer.alloc(1024 * 1024, 0xab);
+    let left = file.bytes;
+    const pump = () => {
+      if (req.destroyed) return;
+      if (left === file.bytes) req.write(head);
+      while (left > 0) {
+        const n = Math.min(left, chunk.length);
+        left -= n;
+        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void req.once('drain', pump);
+      }
+      req.end(tail);
+    };
+    pump();
+  });
+}
+
+/** The worker as its own process (ts-node, like `node dist/worker.js`), sharing this test file's DB and Redis prefix. */
+export async function startWorker(env: Record<string, string> = {}): Promise<{ child: ChildProcess; output: () => string; stop: (signal?: NodeJS.Signals) => Promise<void> }> {
+  const port = await freePort();
+  let output = '';
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src/worker.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_OPTIONS: '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), WORKER_PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d) => (output += String(d)));
+  child.stderr?.on('data', (d) => (output += String(d)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await waitFor(async () => child.exitCode === null && (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, {
+    timeoutMs: 60_000,
+  }).catch((err: Error) => {
+    throw new Error(`worker did not start: ${err.message}\n${output}`);
+  });
+  return {
+    child,
+    output: () => output,
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (child.exitCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
