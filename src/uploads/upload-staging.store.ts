@@ -22,8 +22,9 @@ export class UploadStagingStore {
 
   constructor(@InjectConnection() connection: Connection) {
     this.db = connection.db as unknown as mongoose.mongo.Db;
-    // 1 MiB chunks: fewer documents per file than the 255 KiB default, still far below the 16 MiB limit.
-    this.bucket = new mongoose.mongo.GridFSBucket(this.db, { bucketName: BUCKET, chunkSizeBytes: 1024 * 1024 });
+    // The driver's default 255 KiB chunks: each chunk is copied into a BSON document before insert, so
+    // smaller chunks keep the garbage per in-flight write (and the API's peak RSS) low.
+    this.bucket = new mongoose.mongo.GridFSBucket(this.db, { bucketName: BUCKET });
   }
 
   openWrite(filename: string, mediaType: string): StagingWrite {

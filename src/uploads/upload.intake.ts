@@ -40,7 +40,8 @@ export function receiveUpload(req: IncomingMessage, staging: UploadStagingStore,
     try {
       parser = busboy({
         headers: req.headers,
-        limits: { fileSize: limits.maxFileBytes, files: 1, fields: limits.fields.length, fieldSize: 64 * 1024, parts: limits.fields.length + 1 },
+        // One byte of slack: busboy's limit trips on reaching the size, and a file of exactly the maximum is allowed.
+        limits: { fileSize: limits.maxFileBytes + 1, files: 1, fields: limits.fields.length, fieldSize: 64 * 1024, parts: limits.fields.length + 1 },
       });
     } catch {
       return reject(new InvalidUploadProblem('The body is not multipart/form-data with a boundary.'));
@@ -127,6 +128,7 @@ export function receiveUpload(req: IncomingMessage, staging: UploadStagingStore,
         () => {
           if (failed) return;
           if (!file || file.bytes === 0) return fail(new InvalidUploadProblem('The file is empty.'));
+          if (file.bytes > limits.maxFileBytes) return fail(tooLarge(limits.maxFileBytes));
           resolve({ ...file, fields });
         },
         (err: Error) => fail(err),

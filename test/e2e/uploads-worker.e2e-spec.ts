@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IssuedApiKey } from '../../src/auth/api-key.service';
 import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
-import { waitFor } from '../support/processes';
+import { freePort, waitFor } from '../support/processes';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { connectUser, flickrEnv, sendUpload, sharedKmsEnv, startWorker } from '../support/uploads';
 
@@ -101,4 +101,34 @@ describe('upload worker process', () => {
       await worker.stop();
     }
   }, 300_000);
+
+  it('a 100 MiB upload: the API process\'s peak RSS grows by less than 64 MiB (measured on a real API process)', async () => {
+    const { spawn } = await import('node:child_process');
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { key, user } = await client();
+    const port = await freePort();
+    const root = join(__dirname, '..', '..');
+    const api = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, 'src/main.ts')], {
+      cwd: root,
+      env: { ...process.env, NODE_OPTIONS: '', TS_NODE_PROJECT: join(root, 'tsconfig.json'), PORT: String(port), LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${api.pid}/status`, 'utf8'))![1]);
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await waitFor(async () => (await fetch(`${base}/health/ready`)).status === 200, { timeoutMs: 60_000 });
+      // Warm up the route (first-request allocations are not the file's).
+      expect((await sendUpload(base, key.api_key, user, { bytes: 1024 * 1024 })).status).toBe(202);
+      const before = kb('VmRSS');
+      writeFileSync(`/proc/${api.pid}/clear_refs`, '5'); // resets VmHWM (peak RSS) to the current RSS
+      const res = await sendUpload(base, key.api_key, user, { bytes: 100 * 1024 * 1024 });
+      expect(res.status).toBe(202);
+      const growthMiB = (kb('VmHWM') - before) / 1024;
+      process.stdout.write(`100 MiB upload: API peak RSS grew by ${growthMiB.toFixed(1)} MiB\n`);
+      expect(growthMiB).toBeLessThan(64);
+    } finally {
+      api.kill('SIGTERM');
+    }
+  }, 180_000);
 });
