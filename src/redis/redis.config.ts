@@ -1,5 +1,5 @@
-import { IsOptional, IsString, Matches, MinLength } from 'class-validator';
-import { ToList } from '../config/env.transforms';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { ToInt, ToList } from '../config/env.transforms';
 import type { ConfigSlice } from '../config/env.validation';
 
 /** Redis for cache, limiter, queue and pub/sub: a plain URL or a Sentinel group. */
@@ -28,6 +28,23 @@ export class RedisConfig implements ConfigSlice {
   /** Prefix of every key we write, so several deployments (or test files) can share one Redis. */
   @Matches(/^[A-Za-z0-9:_-]*$/, { message: 'may only hold letters, digits, : _ -' })
   REDIS_KEY_PREFIX = 'fgw:';
+
+  /**
+   * Replicas that must hold a durable write (an accepted upload) before the client is answered, checked
+   * with Redis WAIT; 0 turns the check off (a single Redis, local runs). With Sentinel, 1 means a
+   * failover cannot lose a job that was answered 202.
+   */
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  REDIS_WAIT_REPLICAS = 0;
+
+  /** How long WAIT may block for REDIS_WAIT_REPLICAS acknowledgements; past it the write is refused (503). */
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  REDIS_WAIT_TIMEOUT_MS = 500;
 
   productionProblems(raw: Record<string, unknown>): string[] {
     return raw.REDIS_URL || raw.REDIS_SENTINELS ? [] : ['REDIS_URL: must be set in production (or REDIS_SENTINELS)'];

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import { RedisConfig } from './redis.config';
 
@@ -8,6 +8,8 @@ import { RedisConfig } from './redis.config';
  */
 @Injectable()
 export class RedisConnectionFactory {
+  private readonly logger = new Logger('Redis');
+
   constructor(private readonly config: RedisConfig) {}
 
   /** Options shared by every connection; `name` shows up in CLIENT LIST. */
@@ -44,6 +46,20 @@ export class RedisConnectionFactory {
 
   /** A general-purpose client whose keys carry REDIS_KEY_PREFIX. */
   create(connectionName: string, overrides: RedisOptions = {}): Redis {
-    return new Redis(this.options(connectionName, { keyPrefix: this.config.REDIS_KEY_PREFIX, ...overrides }));
+    const client = new Redis(this.options(connectionName, { keyPrefix: this.config.REDIS_KEY_PREFIX, ...overrides }));
+    // Without an 'error' listener ioredis prints "Unhandled error event" on every reconnect attempt of an
+    // outage or a Sentinel failover; log once when the connection fails and once when it is back instead.
+    let failing = false;
+    client.on('error', (err: Error) => {
+      if (failing) return;
+      failing = true;
+      this.logger.warn(`${connectionName}: ${err.message}; reconnecting`);
+    });
+    client.on('ready', () => {
+      if (!failing) return;
+      failing = false;
+      this.logger.log(`${connectionName}: connected again`);
+    });
+    return client;
   }
 }

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { RedisConnectionFactory } from './redis.factory';
 import { RedisHealthIndicator } from './redis.health';
 import { closeRedis } from './redis.close';
+import { RedisReplication } from './redis.replication';
 
 /** Closes the shared client after the HTTP server has drained (see docs/architecture.md, shutdown). */
 @Injectable()
@@ -28,7 +29,8 @@ class RedisLifecycle implements OnApplicationShutdown {
     },
     RedisLifecycle,
     RedisHealthIndicator,
+    RedisReplication,
   ],
-  exports: [Redis, RedisConnectionFactory, RedisHealthIndicator],
+  exports: [Redis, RedisConnectionFactory, RedisHealthIndicator, RedisReplication],
 })
 export class RedisModule {}

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
+import { Redis } from 'ioredis';
 import { validateSync } from 'class-validator';
 import type { Principal } from '../auth/principal';
 import { NotFoundProblem, ValidationProblem } from '../common/problem/problem.exception';
+import { NotReplicatedProblem, RedisReplication } from '../redis/redis.replication';
 import { UserOwnershipService } from '../users/user-ownership.service';
 import { UploadIdempotencyStore } from './upload-idempotency.store';
 import { UploadJobRepository } from './upload-job.repository';
@@ -51,6 +53,9 @@ export class UploadsService {
     private readonly staging: UploadStagingStore,
     private readonly idempotency: UploadIdempotencyStore,
     private readonly lifecycle: UploadLifecycle,
+    private readonly replication: RedisReplication,
+    // The same shared client the lanes store admits with: WAIT covers that connection's writes.
+    @Inject(Redis) private readonly redis: Redis,
   ) {}
 
   /** Receives one upload; 202 answer, or a problem (404, 409, 413, 415, 429, 503). */
@@ -175,6 +180,14 @@ export class UploadsService {
       await this.jobs.remove(jobId);
       await this.staging.delete(staged.fileId);
       this.assertRoom(admitted);
+    }
+    // No 202 before the lane entry is on a replica (REDIS_WAIT_REPLICAS), so a Redis failover cannot lose it.
+    if (!(await this.replication.confirm(this.redis).catch(() => false))) {
+      await this.lanes.unqueue(jobId, principal.clientId, priority).catch(() => undefined);
+      await this.lanes.finish(jobId, principal.clientId).catch(() => undefined);
+      await this.jobs.remove(jobId).catch(() => undefined);
+      await this.staging.delete(staged.fileId).catch(() => undefined);
+      throw new NotReplicatedProblem(this.config.UPLOADS_RETRY_AFTER_SECONDS);
     }
   }
 }

@@ -185,6 +185,7 @@ describe('helm template (full values)', () => {
     expect(config.MONGODB_READ_PREFERENCE).toBe('primaryPreferred');
     expect(config.REDIS_SENTINELS.split(',')).toHaveLength(3);
     expect(config.REDIS_SENTINEL_MASTER).toBe('mymaster');
+    expect(config.REDIS_WAIT_REPLICAS).toBe('1');
     expect(config.REDIS_URL).toBeUndefined();
     expect(config).toMatchObject({ KMS_PROVIDER: 'vault', VAULT_AUTH_METHOD: 'kubernetes', VAULT_K8S_ROLE: 'flickr-gateway' });
     const sa = byKind(docs, 'ServiceAccount')[0];
