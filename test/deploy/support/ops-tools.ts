@@ -19,7 +19,8 @@ export function opsTool(name: 'helm' | 'promtool' | 'redis-sentinel' | 'mongodum
 /** Runs a tool and returns its exit status and combined output (never throws on a non-zero exit). */
 export function run(bin: string, args: string[], cwd = ROOT): { status: number; output: string } {
   try {
-    const output = execFileSync(bin, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    // The test's process.env explicitly: jest gives each test file its own copy, which children would not see.
+    const output = execFileSync(bin, args, { cwd, env: process.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return { status: 0, output };
   } catch (error) {
     const e = error as { status?: number; stdout?: string; stderr?: string };
