@@ -23,6 +23,8 @@ lock() { exec 9>"$TOOLS/.ops-tools-$1.lock"; flock 9; }
 
 ensure_apt() { # ensure_apt <binary> <package...>
   command -v "$1" >/dev/null 2>&1 && return 0
+  lock apt # two test files may ask at once; dpkg allows one install at a time
+  command -v "$1" >/dev/null 2>&1 && return 0
   shift
   log "installing $* from Debian's packages"
   local SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
