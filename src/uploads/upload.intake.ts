@@ -3,6 +3,7 @@ import busboy from 'busboy';
 import { PayloadTooLargeProblem, UnsupportedMediaTypeProblem } from '../common/problem/problem.exception';
 import { InvalidUploadProblem } from './uploads.errors';
 import type { UploadStagingStore } from './upload-staging.store';
+import { countStreamedBytes } from './upload.scavenger';
 
 /** A file streamed into staging, with the form fields that came with it. */
 export interface StagedUpload {
@@ -72,6 +73,8 @@ export function receiveUpload(req: IncomingMessage, staging: UploadStagingStore,
 
     req.on('data', (chunk: Buffer) => {
       received += chunk.length;
+      // Keeps the off-heap garbage of streaming bounded (see upload.scavenger.ts).
+      countStreamedBytes(chunk.length);
       // Chunked bodies have no Content-Length to check up front.
       if (received > limits.maxFileBytes + OVERHEAD_BYTES) {
         fail(tooLarge(limits.maxFileBytes));
