@@ -7,6 +7,7 @@ import { JobName, QueueName } from '../queue/queue.constants';
 import { UploadJobRepository } from './upload-job.repository';
 import { UploadLanesStore } from './upload-lanes.store';
 import { UploadLifecycle } from './upload-lifecycle.service';
+import { UploadReconciler } from './upload-reconciler.service';
 import { UploadsConfig } from './uploads.config';
 import { UploadsMetrics } from './uploads.metrics';
 
@@ -33,7 +34,8 @@ export function uploadJobOptions(jobId: string, attempts: number) {
  * Redis lock lets one replica at a time fill the queue, so Bull never holds
  * more than UPLOADS_DISPATCH_DEPTH waiting jobs, and the pop itself is atomic,
  * so no job is dispatched twice even without the lock. Also re-sends lost
- * dispatches, expires old queued jobs and updates queue_depth_per_token.
+ * dispatches, expires old queued jobs, reconciles the pending sets with
+ * MongoDB (UploadReconciler) and updates queue_depth_per_token.
  */
 @Injectable()
 export class UploadDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -53,6 +55,7 @@ export class UploadDispatcher implements OnApplicationBootstrap, OnApplicationSh
     private readonly jobs: UploadJobRepository,
     private readonly lifecycle: UploadLifecycle,
     private readonly metrics: UploadsMetrics,
+    private readonly reconciler: UploadReconciler,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -97,6 +100,8 @@ export class UploadDispatcher implements OnApplicationBootstrap, OnApplicationSh
         await this.expireOld();
         this.metrics.depths(await this.lanes.depths(), this.config.UPLOADS_METRICS_TOP_CLIENTS);
       }
+      // Releases cap slots of jobs that ended while their finisher died before the Redis clean-up.
+      await this.reconciler.step();
     } finally {
       await this.redis.eval(RELEASE, 1, LOCK_KEY, this.owner);
     }

@@ -43,12 +43,12 @@ export class UploadJobRepository {
       .exec();
   }
 
-  /** Statuses of these jobs (for reconciling the Redis pending sets). */
-  async statusesOf(jobIds: string[]): Promise<Map<string, UploadStatus>> {
+  /** Status and staged file of these jobs, by job id; unknown ids are absent (for reconciling the Redis pending sets). */
+  async statusesOf(jobIds: string[]): Promise<Map<string, Pick<UploadJobRecord, 'status' | 'file_id'>>> {
     const rows = await this.jobs
-      .find({ job_id: { $in: jobIds } }, { job_id: 1, status: 1, _id: 0 })
-      .lean<Array<Pick<UploadJobRecord, 'job_id' | 'status'>>>()
+      .find({ job_id: { $in: jobIds } }, { job_id: 1, status: 1, file_id: 1, _id: 0 })
+      .lean<Array<Pick<UploadJobRecord, 'job_id' | 'status' | 'file_id'>>>()
       .exec();
-    return new Map(rows.map((r) => [r.job_id, r.status]));
+    return new Map(rows.map((r) => [r.job_id, { status: r.status, file_id: r.file_id }]));
   }
 }

@@ -172,15 +172,15 @@ export class UploadLanesStore {
     return new Map(clients.map((c, i) => [c, Number(results[i]?.[1] ?? 0)]));
   }
 
-  /** A sample of pending job ids of all clients, for reconciliation against MongoDB. */
-  async samplePending(count: number): Promise<Array<{ clientId: string; jobId: string }>> {
-    const clients = await this.redis.smembers(`${NS}pending-clients`);
-    const out: Array<{ clientId: string; jobId: string }> = [];
-    for (const c of clients) {
-      const ids = await this.redis.srandmember(this.pendingOf(c), count);
-      for (const id of ids) out.push({ clientId: c, jobId: id });
-    }
-    return out;
+  /** Clients with at least one pending job (for reconciliation against MongoDB). */
+  pendingClients(): Promise<string[]> {
+    return this.redis.smembers(`${NS}pending-clients`);
+  }
+
+  /** One SSCAN step over a client's pending set: up to about `count` ids and the next cursor ('0' at the end). */
+  async scanPending(clientId: string, cursor: string, count: number): Promise<{ cursor: string; jobIds: string[] }> {
+    const [next, jobIds] = await this.redis.sscan(this.pendingOf(clientId), cursor, 'COUNT', count);
+    return { cursor: next, jobIds };
   }
 
   /** Jobs waiting in lanes (all clients, all priorities). */

@@ -12,6 +12,7 @@ import { UploadJobRepository } from './upload-job.repository';
 import { UPLOAD_IDEMPOTENCY_MODEL, UPLOAD_JOB_MODEL, UploadIdempotencySchema, UploadJobSchema } from './upload-job.schema';
 import { UploadLanesStore } from './upload-lanes.store';
 import { UploadLifecycle } from './upload-lifecycle.service';
+import { UploadReconciler } from './upload-reconciler.service';
 import { UploadStagingStore } from './upload-staging.store';
 import { UploadProcessor } from './upload.processor';
 import { UploadWorker } from './upload-worker.service';
@@ -28,8 +29,8 @@ import { UploadsService } from './uploads.service';
       { name: UPLOAD_IDEMPOTENCY_MODEL, schema: UploadIdempotencySchema },
     ]),
   ],
-  providers: [UploadJobRepository, UploadIdempotencyStore, UploadStagingStore, UploadLanesStore, UploadsMetrics, ...uploadsMetricProviders, UploadLifecycle],
-  exports: [QueueModule, UploadJobRepository, UploadIdempotencyStore, UploadStagingStore, UploadLanesStore, UploadsMetrics, UploadLifecycle],
+  providers: [UploadJobRepository, UploadIdempotencyStore, UploadStagingStore, UploadLanesStore, UploadsMetrics, ...uploadsMetricProviders, UploadLifecycle, UploadReconciler],
+  exports: [QueueModule, UploadJobRepository, UploadIdempotencyStore, UploadStagingStore, UploadLanesStore, UploadsMetrics, UploadLifecycle, UploadReconciler],
 })
 export class UploadsCoreModule {}
 

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { IssuedApiKey } from '../../src/auth/api-key.service';
 import { UploadJobRepository } from '../../src/uploads/upload-job.repository';
+import { UploadLanesStore } from '../../src/uploads/upload-lanes.store';
+import { UploadReconciler } from '../../src/uploads/upload-reconciler.service';
 import { UploadStagingStore } from '../../src/uploads/upload-staging.store';
 import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
@@ -191,4 +193,40 @@ describe('uploads through the job queue', () => {
       await replica.app.close();
     }
   }, 300_000);
+  it('reconciliation: a job final in MongoDB whose Redis clean-up never ran stops counting against the cap, its file is deleted; queued jobs keep counting', async () => {
+    // A replica with a per-client cap of 2 on the same database and Redis prefix.
+    const replica = await startTestApp({ env: { ...env, UPLOADS_MAX_PENDING_PER_CLIENT: '2' } });
+    try {
+      const { key, user } = await client();
+      const repo = replica.app.get(UploadJobRepository);
+      const lanes = replica.app.get(UploadLanesStore);
+      const send = () => sendUpload(replica.url, key.api_key, user, { bytes: 500 });
+      const [first, second] = [await send(), await send()];
+      expect([first.status, second.status]).toEqual([202, 202]);
+      expect((await send()).status).toBe(429);
+
+      // The first job's finisher dies between the MongoDB write and the Redis clean-up: a dispatcher had taken it
+      // from its lane, the final state is written, its cap slot and staged file are never released.
+      const firstId = first.body.job_id as string;
+      const record = (await repo.findById(firstId))!;
+      expect(await lanes.unqueue(firstId, key.client_id, record.priority)).toBe(true);
+      expect(await repo.transition(firstId, ['queued'], { status: 'completed', finished_at: new Date(), photo_id: '123' })).not.toBeNull();
+      expect((await send()).status).toBe(429);
+      // An admission whose MongoDB record was rolled back (no record at all) also holds a slot.
+      const orphan = `orphan-${randomBytes(4).toString('hex')}`;
+      expect(await lanes.admit(orphan, key.client_id, 'normal', 1, { client: 1e6, total: 1e6 })).toBe('admitted');
+      expect((await lanes.counts(key.client_id)).client).toBe(3);
+
+      expect(await replica.app.get(UploadReconciler).runPass()).toBe(2);
+      expect((await lanes.counts(key.client_id)).client).toBe(1);
+      expect(await replica.app.get(UploadStagingStore).exists(record.file_id)).toBe(false);
+      // The queued second job was left alone, and the client has room again.
+      expect((await get(key, second.body.job_id as string)).body.status).toBe('queued');
+      expect((await send()).status).toBe(202);
+      // A second pass finds nothing more to release.
+      expect(await replica.app.get(UploadReconciler).runPass()).toBe(0);
+    } finally {
+      await replica.app.close();
+    }
+  }, 60_000);
 });
