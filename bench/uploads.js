@@ -121,8 +121,10 @@ async function main() {
     MONGODB_DATABASE: `bench_uploads_${run}`,
     REDIS_KEY_PREFIX: `bench:${run}:`,
     AUTH_BCRYPT_COST: '10',
-    // The queue is measured, not the limiter; the backlog of a round must fit under the caps.
+    // The queue is measured, not the limiters: the backlog of a round must fit under the caps, and Flickr's
+    // hourly budget (3500 calls; each job makes an upload and a few checkTickets) would otherwise run out mid-run.
     RATE_LIMIT_ENABLED: 'false',
+    FLICKR_BUDGET_LIMIT: '100000000',
     UPLOADS_MAX_PENDING_PER_CLIENT: String(10 * JOBS),
     UPLOADS_MAX_PENDING_TOTAL: String(10 * JOBS),
     UPLOADS_WORKER_CONCURRENCY: String(CONCURRENCY),
