@@ -45,6 +45,18 @@ describe('uploads through the job queue', () => {
   const get = (key: IssuedApiKey, jobId: string) =>
     fetch(`${t.url}/v1/uploads/${jobId}`, { headers: { 'x-api-key': key.api_key } }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
   const staged = () => t.app.get(UploadStagingStore).count();
+  /**
+   * A second API replica with some settings overridden. startTestApp writes its env into process.env (worker
+   * processes inherit it), so the overrides are taken back once the replica has read its config.
+   */
+  async function startReplica(overrides: Record<string, string>): Promise<TestApp> {
+    const replica = await startTestApp({ env: { ...env, ...overrides } });
+    for (const name of Object.keys(overrides)) {
+      if (name in env) process.env[name] = env[name];
+      else delete process.env[name];
+    }
+    return replica;
+  }
 
   it('uploads through the gateway and the worker to Flickr: completed with the photo id, staged file gone', async () => {
     const { key, user } = await client();
@@ -182,7 +194,7 @@ describe('uploads through the job queue', () => {
     expect((await sendUpload(t.url, b.key.api_key, b.user, { bytes: 64 })).status).toBe(202);
 
     // A second API replica configured with a global buffer of 1001 (now reached) refuses everyone with 503.
-    const replica = await startTestApp({ env: { ...env, UPLOADS_MAX_PENDING_TOTAL: '1001' } });
+    const replica = await startReplica({ UPLOADS_MAX_PENDING_TOTAL: '1001' });
     try {
       const c = await client();
       const full = await sendUpload(replica.url, c.key.api_key, c.user, { bytes: 64 });
@@ -195,7 +207,7 @@ describe('uploads through the job queue', () => {
   }, 300_000);
   it('reconciliation: a job final in MongoDB whose Redis clean-up never ran stops counting against the cap, its file is deleted; queued jobs keep counting', async () => {
     // A replica with a per-client cap of 2 on the same database and Redis prefix.
-    const replica = await startTestApp({ env: { ...env, UPLOADS_MAX_PENDING_PER_CLIENT: '2' } });
+    const replica = await startReplica({ UPLOADS_MAX_PENDING_PER_CLIENT: '2' });
     try {
       const { key, user } = await client();
       const repo = replica.app.get(UploadJobRepository);
