@@ -1,5 +1,15 @@
 import { PerformanceObserver, constants } from 'node:perf_hooks';
-import { countStreamedBytes, SCAVENGE_EVERY_BYTES } from '../../src/uploads/upload.scavenger';
+
+type Scavenger = typeof import('../../src/uploads/upload.scavenger');
+
+/** A fresh copy of the module (it caches the GC function it found on first use). */
+function freshScavenger(): Scavenger {
+  let mod: Scavenger | undefined;
+  jest.isolateModules(() => {
+    mod = jest.requireActual<Scavenger>('../../src/uploads/upload.scavenger');
+  });
+  return mod!;
+}
 
 /** Young-generation collections seen while `run` executes (GC performance entries of this process). */
 async function minorGcsDuring(run: () => void): Promise<number> {
@@ -18,16 +28,38 @@ async function minorGcsDuring(run: () => void): Promise<number> {
 }
 
 describe('upload scavenger (bounds the off-heap garbage of streaming)', () => {
-  it('runs one young-generation GC per SCAVENGE_EVERY_BYTES streamed, none before', async () => {
-    // Start from a known point: this crosses the threshold once.
-    countStreamedBytes(SCAVENGE_EVERY_BYTES);
-    const chunk = 64 * 1024;
+  const chunk = 64 * 1024;
+  const g = globalThis as { gc?: unknown };
+  const original = g.gc;
+  afterEach(() => {
+    g.gc = original;
+  });
+
+  it('asks for one young-generation GC per SCAVENGE_EVERY_BYTES streamed, none before', () => {
+    // A counting stand-in for V8's gc(): the module takes an existing global gc before exposing its own, and
+    // the process's own spontaneous scavenges cannot disturb the count.
+    const gc = jest.fn();
+    g.gc = gc;
+    const { countStreamedBytes, SCAVENGE_EVERY_BYTES } = freshScavenger();
     const chunksPerGc = SCAVENGE_EVERY_BYTES / chunk;
-    expect(await minorGcsDuring(() => {
-      for (let i = 0; i < chunksPerGc - 1; i++) countStreamedBytes(chunk);
-    })).toBe(0);
-    expect(await minorGcsDuring(() => {
-      for (let i = 0; i < 3 * chunksPerGc + 1; i++) countStreamedBytes(chunk);
-    })).toBe(4);
+    for (let i = 0; i < chunksPerGc - 1; i++) countStreamedBytes(chunk);
+    expect(gc).not.toHaveBeenCalled();
+    countStreamedBytes(chunk);
+    expect(gc).toHaveBeenCalledTimes(1);
+    expect(gc).toHaveBeenCalledWith({ type: 'minor' });
+    for (let i = 0; i < 3 * chunksPerGc + 1; i++) countStreamedBytes(chunk);
+    expect(gc).toHaveBeenCalledTimes(4);
+  });
+
+  it('without a global gc, exposes V8 gc itself and really runs minor collections', async () => {
+    delete g.gc;
+    const { countStreamedBytes, SCAVENGE_EVERY_BYTES } = freshScavenger();
+    // Ten forced scavenges in a loop that allocates almost nothing: far more than V8 would run by itself.
+    const seen = await minorGcsDuring(() => {
+      for (let i = 0; i < 10; i++) countStreamedBytes(SCAVENGE_EVERY_BYTES);
+    });
+    expect(seen).toBeGreaterThanOrEqual(10);
+    // The main context's globals stay untouched.
+    expect(g.gc).toBeUndefined();
   });
 });
