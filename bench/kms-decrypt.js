@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Decrypt-on-read benchmark of the token vault (docs/kms.md).
+ * Decrypt-on-read benchmark of the token vault (docs/security/encryption.md).
  *   node bench/kms-decrypt.js [--seconds=3] [--provider=vault|local]
  * Measures, in the same run, EnvelopeService.decrypt of a two-field token
  * record (HKDF-SHA256 + AES-256-GCM per field):

@@ -1,6 +1,6 @@
 /**
  * Unwrapped data keys, bounded by count (LRU) and age. A hit saves a round trip
- * to the key service on every read. Why these bounds are safe: see docs/kms.md.
+ * to the key service on every read. Why these bounds are safe: see docs/security/encryption.md.
  * Keys are not zeroed on eviction: a caller may still hold the buffer across an
  * await, and the JS heap gives no guarantee a zeroed copy is the only copy anyway.
  */

@@ -2,7 +2,7 @@ import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLen
 import { ToBool, ToInt } from '../config/env.transforms';
 import type { ConfigSlice } from '../config/env.validation';
 
-/** Key management for the token vault (docs/kms.md). */
+/** Key management for the token vault (docs/security/encryption.md). */
 export class KmsConfig implements ConfigSlice {
   /** vault (Vault/OpenBao transit; production) or local (master keys from env/file; dev and tests). */
   @IsIn(['vault', 'local'])

@@ -5,7 +5,7 @@ export const TOKEN_MODEL = 'Token';
 
 /**
  * Collection `tokens`, one document per user (`user_id`). Current schema:
- * secrets only inside `enc` (an envelope, see docs/kms.md). Legacy schema:
+ * secrets only inside `enc` (an envelope, see docs/security/encryption.md). Legacy schema:
  * plaintext `oauth_token` / `oauth_token_secret`, read until migrated.
  */
 export interface TokenDocument {
