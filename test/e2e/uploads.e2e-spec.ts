@@ -205,6 +205,26 @@ describe('uploads through the job queue', () => {
       await replica.app.close();
     }
   }, 300_000);
+  it('the per-user upload quota of the rate limits applies to the upload route: 429 rate-limited (class upload), nothing staged', async () => {
+    const replica = await startReplica({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_USER_UPLOAD_LIMIT: '2', RATE_LIMIT_IP_LIMIT: '1000' });
+    try {
+      const { key, user } = await client();
+      const send = () => sendUpload(replica.url, key.api_key, user, { bytes: 256 * 1024 });
+      expect([(await send()).status, (await send()).status]).toEqual([202, 202]);
+      const stagedBefore = await staged();
+      const limited = await send();
+      expect(limited.status).toBe(429);
+      expect(limited.body).toMatchObject({ type: 'urn:flickr-gateway:problem:rate-limited', class: 'upload', scope: 'user' });
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect(await staged()).toEqual(stagedBefore);
+      // Another user of the same client has its own upload quota.
+      const other = `u-${randomBytes(3).toString('hex')}`;
+      await connectUser(t.app, fake, key.client_id, other);
+      expect((await sendUpload(replica.url, key.api_key, other, { bytes: 64 })).status).toBe(202);
+    } finally {
+      await replica.app.close();
+    }
+  }, 60_000);
   it('reconciliation: a job final in MongoDB whose Redis clean-up never ran stops counting against the cap, its file is deleted; queued jobs keep counting', async () => {
     // A replica with a per-client cap of 2 on the same database and Redis prefix.
     const replica = await startReplica({ UPLOADS_MAX_PENDING_PER_CLIENT: '2' });
