@@ -9,28 +9,28 @@ export class UploadJobRepository {
   constructor(@InjectModel(UPLOAD_JOB_MODEL) private readonly jobs: Model<UploadJobRecord>) {}
 
   async insert(record: UploadJobRecord): Promise<void> {
-    await this.jobs.create(record);
+    await this.jobs.create({ _id: record.job_id, ...record });
   }
 
   /** Deletes a record that was never admitted to the queue. */
   async remove(jobId: string): Promise<void> {
-    await this.jobs.deleteOne({ job_id: jobId }).exec();
+    await this.jobs.deleteOne({ _id: jobId }).exec();
   }
 
   findById(jobId: string): Promise<UploadJobRecord | null> {
-    return this.jobs.findOne({ job_id: jobId }).lean<UploadJobRecord>().exec();
+    return this.jobs.findOne({ _id: jobId }).lean<UploadJobRecord>().exec();
   }
 
   /** Applies `set` only when the job is in one of `from`; returns the updated record or null. */
   transition(jobId: string, from: readonly UploadStatus[], set: Partial<UploadJobRecord>, inc?: Partial<Record<'attempts', number>>): Promise<UploadJobRecord | null> {
     return this.jobs
-      .findOneAndUpdate({ job_id: jobId, status: { $in: [...from] } }, { $set: set, ...(inc ? { $inc: inc } : {}) }, { returnDocument: 'after' })
+      .findOneAndUpdate({ _id: jobId, status: { $in: [...from] } }, { $set: set, ...(inc ? { $inc: inc } : {}) }, { returnDocument: 'after' })
       .lean<UploadJobRecord>()
       .exec();
   }
 
   async setTicket(jobId: string, ticketId: string): Promise<void> {
-    await this.jobs.updateOne({ job_id: jobId }, { $set: { ticket_id: ticketId } }).exec();
+    await this.jobs.updateOne({ _id: jobId }, { $set: { ticket_id: ticketId } }).exec();
   }
 
   /** Unfinished jobs accepted before `before` (for the expiry sweep), oldest first. */
@@ -46,7 +46,7 @@ export class UploadJobRepository {
   /** Status and staged file of these jobs, by job id; unknown ids are absent (for reconciling the Redis pending sets). */
   async statusesOf(jobIds: string[]): Promise<Map<string, Pick<UploadJobRecord, 'status' | 'file_id'>>> {
     const rows = await this.jobs
-      .find({ job_id: { $in: jobIds } }, { job_id: 1, status: 1, file_id: 1, _id: 0 })
+      .find({ _id: { $in: jobIds } }, { job_id: 1, status: 1, file_id: 1, _id: 0 })
       .lean<Array<Pick<UploadJobRecord, 'job_id' | 'status' | 'file_id'>>>()
       .exec();
     return new Map(rows.map((r) => [r.job_id, { status: r.status, file_id: r.file_id }]));

@@ -49,9 +49,12 @@ export interface UploadJobRecord {
   reason: string | null;
 }
 
-export const UploadJobSchema = new Schema<UploadJobRecord>(
+export const UploadJobSchema = new Schema<UploadJobRecord & { _id: string }>(
   {
-    job_id: { type: String, required: true, unique: true },
+    // The job id is also the primary key: FerretDB 1.x serves only a bare `{_id: …}` filter from an index, so
+    // lookups by job id stay index lookups there as on MongoDB (docs/queue.md, throughput).
+    _id: { type: String, required: true },
+    job_id: { type: String, required: true },
     client_id: { type: String, required: true },
     key_id: { type: String, required: true },
     user_id: { type: String, required: true },
