@@ -87,6 +87,13 @@ describe('uploads through the job queue', () => {
       const other = await createApiKey(t.app);
       expect((await get(other, jobId)).status).toBe(404);
 
+      // The worker's metrics saw this one job (the worker process is this test's own).
+      const metrics = await (await fetch(`${worker.url}/metrics`)).text();
+      expect(metrics).toMatch(/^upload_jobs_total\{state="completed"\} 1$/m);
+      expect(metrics).toMatch(/^job_lifecycle_duration_seconds_count\{state="completed"\} 1$/m);
+      expect(metrics).toMatch(/^worker_processing_time_seconds_count\{outcome="completed"\} 1$/m);
+      expect(metrics).toContain('# TYPE queue_depth_per_token gauge');
+
     } finally {
       await worker.stop();
     }
@@ -225,6 +232,20 @@ describe('uploads through the job queue', () => {
       await replica.app.close();
     }
   }, 60_000);
+  it('Bull Board at /admin/queues: 401 without a key, 403 for a client key, the dashboard for an admin key', async () => {
+    expect((await fetch(`${t.url}/admin/queues`)).status).toBe(401);
+    const clientKey = await createApiKey(t.app);
+    const forbidden = await fetch(`${t.url}/admin/queues`, { headers: { 'x-api-key': clientKey.api_key } });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.headers.get('content-type')).toContain('application/problem+json');
+    const admin = await createApiKey(t.app, { role: 'admin' });
+    const board = await fetch(`${t.url}/admin/queues`, { headers: { 'x-api-key': admin.api_key } });
+    expect(board.status).toBe(200);
+    expect(board.headers.get('content-type')).toContain('text/html');
+    const api = await fetch(`${t.url}/admin/queues/api/queues`, { headers: { 'x-api-key': admin.api_key } });
+    expect(api.status).toBe(200);
+    expect(JSON.stringify(await api.json())).toContain('uploads');
+  });
   it('reconciliation: a job final in MongoDB whose Redis clean-up never ran stops counting against the cap, its file is deleted; queued jobs keep counting', async () => {
     // A replica with a per-client cap of 2 on the same database and Redis prefix.
     const replica = await startReplica({ UPLOADS_MAX_PENDING_PER_CLIENT: '2' });

@@ -109,7 +109,7 @@ export function sendUpload(
 }
 
 /** The worker as its own process (ts-node, like `node dist/worker.js`), sharing this test file's DB and Redis prefix. */
-export async function startWorker(env: Record<string, string> = {}): Promise<{ child: ChildProcess; output: () => string; stop: (signal?: NodeJS.Signals) => Promise<void> }> {
+export async function startWorker(env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; output: () => string; stop: (signal?: NodeJS.Signals) => Promise<void> }> {
   const port = await freePort();
   let output = '';
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src/worker.ts')], {
@@ -127,6 +127,7 @@ export async function startWorker(env: Record<string, string> = {}): Promise<{ c
   });
   return {
     child,
+    url: `http://127.0.0.1:${port}`,
     output: () => output,
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
       if (child.exitCode === null) child.kill(signal);
