@@ -43,6 +43,22 @@ export class UploadJobRepository {
       .exec();
   }
 
+  /**
+   * One page of unfinished jobs accepted before `before`, in `_id` order after `afterId` (for re-admitting jobs
+   * Redis has lost).
+   */
+  findUnfinishedPage(before: Date, afterId: string | null, limit: number): Promise<Array<Pick<UploadJobRecord, 'job_id' | 'client_id' | 'priority'>>> {
+    return this.jobs
+      .find(
+        { status: { $in: ['queued', 'active'] }, created_at: { $lt: before }, ...(afterId ? { _id: { $gt: afterId } } : {}) },
+        { job_id: 1, client_id: 1, priority: 1 },
+      )
+      .sort({ _id: 1 })
+      .limit(limit)
+      .lean<Array<Pick<UploadJobRecord, 'job_id' | 'client_id' | 'priority'>>>()
+      .exec();
+  }
+
   /** Status and staged file of these jobs, by job id; unknown ids are absent (for reconciling the Redis pending sets). */
   async statusesOf(jobIds: string[]): Promise<Map<string, Pick<UploadJobRecord, 'status' | 'file_id'>>> {
     const rows = await this.jobs

@@ -84,6 +84,19 @@ if redis.call('SCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[4], ARGV[2]) e
 return 1
 `;
 
+// Puts back a job MongoDB holds as unfinished but Redis has forgotten (all Redis data lost): no cap check, since
+// the job was accepted long ago. Does nothing when the job is still pending. Keeps a known client weight.
+const READMIT = `
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('RPUSH', KEYS[3], ARGV[1])
+redis.call('SADD', KEYS[4], ARGV[2])
+redis.call('HSETNX', KEYS[5], ARGV[2], 1)
+redis.call('SADD', KEYS[6], ARGV[2])
+return 1
+`;
+
 /**
  * Adapter over the Redis structures of the fair scheduler (docs/queue.md):
  * per-client priority lanes, the pending sets the caps count, client weights
@@ -131,6 +144,23 @@ export class UploadLanesStore {
       weight,
     )) as number;
     return r === 0 ? 'admitted' : r === 1 ? 'client-full' : 'buffer-full';
+  }
+
+  /** Queues again a job Redis no longer counts as pending; false when it still is (nothing changed). */
+  async readmit(jobId: string, clientId: string, priority: UploadPriority): Promise<boolean> {
+    const r = (await this.redis.eval(
+      READMIT,
+      6,
+      this.pendingOf(clientId),
+      `${NS}pending`,
+      this.lane(clientId, priority),
+      `${NS}active`,
+      `${NS}weights`,
+      `${NS}pending-clients`,
+      jobId,
+      clientId,
+    )) as number;
+    return r === 1;
   }
 
   /** The next job in WRR order, moved to the dispatching set; null when every lane is empty. */

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import type { IssuedApiKey } from '../../src/auth/api-key.service';
 import { UploadJobRepository } from '../../src/uploads/upload-job.repository';
 import { UploadLanesStore } from '../../src/uploads/upload-lanes.store';
-import { UploadReconciler } from '../../src/uploads/upload-reconciler.service';
+import { READMIT_GRACE_MS, UploadReconciler } from '../../src/uploads/upload-reconciler.service';
 import { UploadStagingStore } from '../../src/uploads/upload-staging.store';
 import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
@@ -270,16 +271,67 @@ describe('uploads through the job queue', () => {
       expect(await lanes.admit(orphan, key.client_id, 'normal', 1, { client: 1e6, total: 1e6 })).toBe('admitted');
       expect((await lanes.counts(key.client_id)).client).toBe(3);
 
-      expect(await replica.app.get(UploadReconciler).runPass()).toBe(2);
+      expect(await replica.app.get(UploadReconciler).runPass()).toEqual({ released: 2, readmitted: 0 });
       expect((await lanes.counts(key.client_id)).client).toBe(1);
       expect(await replica.app.get(UploadStagingStore).exists(record.file_id)).toBe(false);
       // The queued second job was left alone, and the client has room again.
       expect((await get(key, second.body.job_id as string)).body.status).toBe('queued');
       expect((await send()).status).toBe(202);
       // A second pass finds nothing more to release.
-      expect(await replica.app.get(UploadReconciler).runPass()).toBe(0);
+      expect(await replica.app.get(UploadReconciler).runPass()).toEqual({ released: 0, readmitted: 0 });
     } finally {
       await replica.app.close();
     }
   }, 60_000);
+
+  it('Redis loses its data: unfinished jobs MongoDB holds are queued again by the reconciler and complete, one photo each', async () => {
+    // A fresh API replica answers HTTP here: passport registers its strategy process-wide, so after another test's
+    // replica has closed, only the newest app in this process authenticates (one app per process in production).
+    const api = await startReplica({});
+    const worker: { current?: Awaited<ReturnType<typeof startWorker>> } = {};
+    try {
+      const { key, user } = await client();
+      const lanes = api.app.get(UploadLanesStore);
+      const status = async (id: string) =>
+        ((await (await fetch(`${api.url}/v1/uploads/${id}`, { headers: { 'x-api-key': key.api_key } })).json()) as Record<string, unknown>);
+      const sent = [
+        await sendUpload(api.url, key.api_key, user, { bytes: 700 }, { title: 'lost-1' }),
+        await sendUpload(api.url, key.api_key, user, { bytes: 700 }, { title: 'lost-2' }),
+      ];
+      expect(sent.map((r) => r.status)).toEqual([202, 202]);
+      const ids = sent.map((r) => r.body.job_id as string);
+      expect((await lanes.counts(key.client_id)).client).toBe(2);
+
+      // Every upload structure in Redis is gone (all nodes lost, or a restore from an RDB older than the uploads).
+      const redis = api.app.get(Redis, { strict: false });
+      const raw = redis.duplicate({ keyPrefix: '' });
+      const lost = await raw.keys(`${redis.options.keyPrefix ?? ''}uploads:*`);
+      if (lost.length > 0) await raw.del(...lost);
+      raw.disconnect();
+      expect((await lanes.counts(key.client_id)).client).toBe(0);
+
+      const reconciler = api.app.get(UploadReconciler);
+      // Young jobs are left alone: their admission may still be on its way.
+      expect((await reconciler.runPass()).readmitted).toBe(0);
+      // Past the grace period, each is queued again exactly once.
+      const later = Date.now() + READMIT_GRACE_MS + 1000;
+      // Jobs left queued by earlier tests of this file come back too.
+      expect((await reconciler.runPass(later)).readmitted).toBeGreaterThanOrEqual(2);
+      expect((await lanes.counts(key.client_id)).client).toBe(2);
+      expect((await reconciler.runPass(later)).readmitted).toBe(0);
+
+      worker.current = await startWorker();
+      for (const id of ids) {
+        const done = await waitFor(async () => {
+          const r = await status(id);
+          return r.status === 'completed' ? r : undefined;
+        }, { timeoutMs: 60_000 });
+        expect(fake.listPhotos().filter((p) => p.id === done.photo_id)).toHaveLength(1);
+      }
+      expect(fake.listPhotos().filter((p) => p.title === 'lost-1' || p.title === 'lost-2')).toHaveLength(2);
+    } finally {
+      await worker.current?.stop();
+      await api.app.close();
+    }
+  }, 120_000);
 });
