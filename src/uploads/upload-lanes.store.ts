@@ -120,6 +120,11 @@ export class UploadLanesStore {
     return `${NS}pending:${clientId}`;
   }
 
+  /** The six keys ADMIT and READMIT both touch, in their KEYS order. */
+  private admissionKeys(clientId: string, priority: UploadPriority): string[] {
+    return [this.pendingOf(clientId), `${NS}pending`, this.lane(clientId, priority), `${NS}active`, `${NS}weights`, `${NS}pending-clients`];
+  }
+
   /** Pending (accepted, unfinished) jobs of one client and of everyone. */
   async counts(clientId: string): Promise<{ client: number; total: number }> {
     const [client, total] = await Promise.all([this.redis.scard(this.pendingOf(clientId)), this.redis.scard(`${NS}pending`)]);
@@ -128,38 +133,13 @@ export class UploadLanesStore {
 
   /** Atomically checks both caps and queues the job in its client's lane. */
   async admit(jobId: string, clientId: string, priority: UploadPriority, weight: number, caps: { client: number; total: number }): Promise<AdmitResult> {
-    const r = (await this.redis.eval(
-      ADMIT,
-      6,
-      this.pendingOf(clientId),
-      `${NS}pending`,
-      this.lane(clientId, priority),
-      `${NS}active`,
-      `${NS}weights`,
-      `${NS}pending-clients`,
-      jobId,
-      caps.client,
-      caps.total,
-      clientId,
-      weight,
-    )) as number;
+    const r = (await this.redis.eval(ADMIT, 6, ...this.admissionKeys(clientId, priority), jobId, caps.client, caps.total, clientId, weight)) as number;
     return r === 0 ? 'admitted' : r === 1 ? 'client-full' : 'buffer-full';
   }
 
   /** Queues again a job Redis no longer counts as pending; false when it still is (nothing changed). */
   async readmit(jobId: string, clientId: string, priority: UploadPriority): Promise<boolean> {
-    const r = (await this.redis.eval(
-      READMIT,
-      6,
-      this.pendingOf(clientId),
-      `${NS}pending`,
-      this.lane(clientId, priority),
-      `${NS}active`,
-      `${NS}weights`,
-      `${NS}pending-clients`,
-      jobId,
-      clientId,
-    )) as number;
+    const r = (await this.redis.eval(READMIT, 6, ...this.admissionKeys(clientId, priority), jobId, clientId)) as number;
     return r === 1;
   }
 

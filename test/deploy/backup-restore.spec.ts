@@ -13,7 +13,7 @@ import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.serv
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { waitFor } from '../support/processes';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { flickrEnv } from '../support/uploads';
+import { fakeFlickrEnv } from '../support/factories/flickr.factory';
 import { opsTool, ROOT, run, TOOL_INSTALL_TIMEOUT_MS } from './support/ops-tools';
 
 /**
@@ -47,7 +47,7 @@ describe('MongoDB backup and restore', () => {
     fake = await FakeFlickr.start({ origins: REAL_FLICKR_ORIGINS });
     env = {
       ...AUTH_TEST_ENV,
-      ...flickrEnv(fake),
+      ...fakeFlickrEnv(fake),
       // Envelope encryption with the data keys wrapped by the local OpenBao's transit keys.
       KMS_PROVIDER: 'vault',
       VAULT_ADDR: process.env.FGW_TEST_VAULT_ADDR ?? 'http://127.0.0.1:8210',

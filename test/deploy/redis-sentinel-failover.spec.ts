@@ -4,7 +4,8 @@ import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.serv
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { waitFor } from '../support/processes';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { connectUser, flickrEnv, sendUpload, sharedKmsEnv, startWorker } from '../support/uploads';
+import { connectUser, sendUpload, sharedKmsEnv, startWorker } from '../support/uploads';
+import { fakeFlickrEnv } from '../support/factories/flickr.factory';
 import { opsTool, TOOL_INSTALL_TIMEOUT_MS } from './support/ops-tools';
 import { SentinelCluster } from './support/sentinel-cluster';
 
@@ -26,7 +27,7 @@ describe('Redis Sentinel failover', () => {
     t = await startTestApp({
       env: {
         ...AUTH_TEST_ENV,
-        ...flickrEnv(fake),
+        ...fakeFlickrEnv(fake),
         ...sharedKmsEnv(),
         REDIS_SENTINELS: cluster.sentinels,
         REDIS_SENTINEL_MASTER: cluster.masterName,

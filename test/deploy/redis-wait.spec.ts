@@ -5,7 +5,8 @@ import { UploadStagingStore } from '../../src/uploads/upload-staging.store';
 import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { connectUser, flickrEnv, sendUpload, sharedKmsEnv } from '../support/uploads';
+import { connectUser, sendUpload, sharedKmsEnv } from '../support/uploads';
+import { fakeFlickrEnv } from '../support/factories/flickr.factory';
 
 /**
  * REDIS_WAIT_REPLICAS without a replica to confirm (the local Redis has none): an upload is refused with
@@ -18,7 +19,7 @@ describe('upload durability check (REDIS_WAIT_REPLICAS)', () => {
   beforeAll(async () => {
     fake = await FakeFlickr.start({ origins: REAL_FLICKR_ORIGINS });
     t = await startTestApp({
-      env: { ...AUTH_TEST_ENV, ...flickrEnv(fake), ...sharedKmsEnv(), RATE_LIMIT_ENABLED: 'false', REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '100' },
+      env: { ...AUTH_TEST_ENV, ...fakeFlickrEnv(fake), ...sharedKmsEnv(), RATE_LIMIT_ENABLED: 'false', REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '100' },
     });
   });
   afterAll(async () => {

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { IssuedApiKey } from '../../src/auth/api-key.service';
 import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
-import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
+import { AUTH_TEST_ENV } from '../support/factories/api-key.factory';
 import { freePort, waitFor } from '../support/processes';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { connectUser, flickrEnv, sendUpload, sharedKmsEnv, startWorker } from '../support/uploads';
+import { connectedClient, sendUpload, sharedKmsEnv, startWorker } from '../support/uploads';
+import { fakeFlickrEnv } from '../support/factories/flickr.factory';
 
 /** The worker as a real process: crash recovery and fair scheduling, measured on the fake Flickr. */
 describe('upload worker process', () => {
@@ -16,7 +16,7 @@ describe('upload worker process', () => {
     t = await startTestApp({
       env: {
         ...AUTH_TEST_ENV,
-        ...flickrEnv(fake),
+        ...fakeFlickrEnv(fake),
         ...sharedKmsEnv(),
         RATE_LIMIT_ENABLED: 'false',
         UPLOADS_TICKET_POLL_MS: '20',
@@ -31,12 +31,7 @@ describe('upload worker process', () => {
     await fake.close();
   });
 
-  async function client(): Promise<{ key: IssuedApiKey; user: string }> {
-    const key = await createApiKey(t.app);
-    const user = `u-${randomBytes(3).toString('hex')}`;
-    await connectUser(t.app, fake, key.client_id, user);
-    return { key, user };
-  }
+  const client = () => connectedClient(t.app, fake);
   const job = (key: IssuedApiKey, id: string) =>
     fetch(`${t.url}/v1/uploads/${id}`, { headers: { 'x-api-key': key.api_key } }).then((r) => r.json() as Promise<Record<string, unknown>>);
 

@@ -9,7 +9,8 @@ import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.serv
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { waitFor } from '../support/processes';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { connectUser, flickrEnv, sharedKmsEnv, sendUpload, startWorker } from '../support/uploads';
+import { connectedClient, connectUser, sharedKmsEnv, sendUpload, startWorker } from '../support/uploads';
+import { fakeFlickrEnv } from '../support/factories/flickr.factory';
 
 const MiB = 1024 * 1024;
 
@@ -23,7 +24,7 @@ describe('uploads through the job queue', () => {
     fake = await FakeFlickr.start({ origins: REAL_FLICKR_ORIGINS });
     env = {
       ...AUTH_TEST_ENV,
-      ...flickrEnv(fake),
+      ...fakeFlickrEnv(fake),
       ...sharedKmsEnv(),
       RATE_LIMIT_ENABLED: 'false',
       UPLOADS_TICKET_POLL_MS: '50',
@@ -37,12 +38,7 @@ describe('uploads through the job queue', () => {
     await fake.close();
   });
 
-  async function client(): Promise<{ key: IssuedApiKey; user: string }> {
-    const key = await createApiKey(t.app);
-    const user = `u-${randomBytes(3).toString('hex')}`;
-    await connectUser(t.app, fake, key.client_id, user);
-    return { key, user };
-  }
+  const client = () => connectedClient(t.app, fake);
   const get = (key: IssuedApiKey, jobId: string) =>
     fetch(`${t.url}/v1/uploads/${jobId}`, { headers: { 'x-api-key': key.api_key } }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
   const staged = () => t.app.get(UploadStagingStore).count();

@@ -5,7 +5,7 @@ import { FlickrConfig } from '../../src/flickr/flickr.config';
 import { FlickrUpstreamError } from '../../src/flickr/flickr.errors';
 import { FlickrUploadClient } from '../../src/flickr/flickr-upload.client';
 import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
-import { flickrEnv } from '../support/uploads';
+import { fakeFlickrEnv } from '../support/factories/flickr.factory';
 
 /** The streaming upload transport against the fake Flickr (real HTTP, real OAuth signature check). */
 describe('FlickrUploadClient (fake Flickr)', () => {
@@ -15,7 +15,7 @@ describe('FlickrUploadClient (fake Flickr)', () => {
 
   beforeAll(async () => {
     fake = await FakeFlickr.start({ origins: REAL_FLICKR_ORIGINS });
-    const config = loadSlice(FlickrConfig, flickrEnv(fake));
+    const config = loadSlice(FlickrConfig, fakeFlickrEnv(fake));
     const client = new FlickrClient(config);
     uploader = new FlickrUploadClient(config);
     const { requestToken, requestTokenSecret } = await client.requestToken('oob');

@@ -7,20 +7,11 @@ import { FlickrClient } from '../../src/flickr/flickr.client';
 import { TokenStore } from '../../src/tokens/token.store';
 import { UserOwnershipService } from '../../src/users/user-ownership.service';
 import type { FakeFlickr } from '../fake-flickr/fake-flickr.server';
+import { createApiKey } from './factories/api-key.factory';
+import type { IssuedApiKey } from '../../src/auth/api-key.service';
 import { freePort, waitFor } from './processes';
 
 const ROOT = join(__dirname, '..', '..');
-
-/** Environment pointing the gateway at a fake Flickr started with REAL_FLICKR_ORIGINS. */
-export function flickrEnv(fake: FakeFlickr): Record<string, string> {
-  return {
-    FLICKR_CONSUMER_KEY: fake.consumerKey,
-    FLICKR_CONSUMER_SECRET: fake.consumerSecret,
-    FLICKR_API_URL: `${fake.url}/services/rest`,
-    FLICKR_UPLOAD_URL: `${fake.url}/services/upload`,
-    FLICKR_OAUTH_URL: `${fake.url}/services/oauth`,
-  };
-}
 
 /**
  * Local KMS keys fixed for this test file, so a worker process can decrypt the
@@ -134,4 +125,12 @@ export async function startWorker(env: Record<string, string> = {}): Promise<{ c
       await exited;
     },
   };
+}
+
+/** A new client API key and a user of that client whose Flickr account is connected on the fake. */
+export async function connectedClient(app: NestFastifyApplication, fake: FakeFlickr): Promise<{ key: IssuedApiKey; user: string }> {
+  const key = await createApiKey(app);
+  const user = `u-${randomBytes(3).toString('hex')}`;
+  await connectUser(app, fake, key.client_id, user);
+  return { key, user };
 }
