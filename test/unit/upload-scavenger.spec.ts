@@ -12,7 +12,7 @@ function freshScavenger(): Scavenger {
 }
 
 /** Young-generation collections seen while `run` executes (GC performance entries of this process). */
-async function minorGcsDuring(run: () => void): Promise<number> {
+async function minorGcsDuring(run: () => void, expected: number): Promise<number> {
   let minor = 0;
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
@@ -21,8 +21,10 @@ async function minorGcsDuring(run: () => void): Promise<number> {
   });
   observer.observe({ entryTypes: ['gc'] });
   run();
-  // GC entries are delivered asynchronously.
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  // GC entries are delivered asynchronously: wait for them (up to a second) rather than a fixed delay.
+  for (let waited = 0; waited < 1000 && minor < expected; waited += 20) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   observer.disconnect();
   return minor;
 }
@@ -57,8 +59,10 @@ describe('upload scavenger (bounds the off-heap garbage of streaming)', () => {
     // Ten forced scavenges in a loop that allocates almost nothing: far more than V8 would run by itself.
     const seen = await minorGcsDuring(() => {
       for (let i = 0; i < 10; i++) countStreamedBytes(SCAVENGE_EVERY_BYTES);
-    });
-    expect(seen).toBeGreaterThanOrEqual(10);
+    }, 10);
+    // A no-op gc would show 0 here. Not exactly 10: under load (CI runs test files in parallel) V8 may fold a
+    // requested scavenge into one already under way, and one CI run saw 9.
+    expect(seen).toBeGreaterThanOrEqual(5);
     // The main context's globals stay untouched.
     expect(g.gc).toBeUndefined();
   });
