@@ -1,0 +1,230 @@
+import { Readable } from 'node:stream';
+import { Logger } from '@nestjs/common';
+import { loadSlice } from '../../src/config/env.validation';
+import type { FlickrApiService } from '../../src/flickr/flickr-api.service';
+import type { FlickrUploadClient } from '../../src/flickr/flickr-upload.client';
+import type { FlickrClient } from '../../src/flickr/flickr.client';
+import { FlickrErrorProblem, FlickrReauthorizationRequiredProblem, FlickrUnavailableProblem } from '../../src/flickr/flickr.errors';
+import type { TokenStore } from '../../src/tokens/token.store';
+import type { UploadJobRepository } from '../../src/uploads/upload-job.repository';
+import type { FinalUploadStatus, UploadJobRecord, UploadStatus } from '../../src/uploads/upload-job.schema';
+import type { UploadLifecycle } from '../../src/uploads/upload-lifecycle.service';
+import type { UploadStagingStore } from '../../src/uploads/upload-staging.store';
+import { FinalUploadError, RetryableUploadError, UploadWorker, jobMachineTag } from '../../src/uploads/upload-worker.service';
+import { UploadsConfig } from '../../src/uploads/uploads.config';
+import type { UserConnectionService } from '../../src/users/user-connection.service';
+import { uploadJobRecord } from '../support/factories/upload-job.factory';
+
+/** The job repository replaced by an in-memory one with the same single-purpose methods. */
+class MemoryJobs {
+  readonly records = new Map<string, UploadJobRecord>();
+  async findById(jobId: string) {
+    const r = this.records.get(jobId);
+    return r ? { ...r } : null;
+  }
+  async transition(jobId: string, from: readonly UploadStatus[], set: Partial<UploadJobRecord>, inc?: { attempts?: number }) {
+    const r = this.records.get(jobId);
+    if (!r || !from.includes(r.status)) return null;
+    Object.assign(r, set);
+    if (inc?.attempts) r.attempts += inc.attempts;
+    return { ...r };
+  }
+  async setTicket(jobId: string, ticketId: string) {
+    this.records.get(jobId)!.ticket_id = ticketId;
+  }
+}
+
+/** Records what the worker asks of the lifecycle (the party that moves jobs to a final state and cleans up). */
+class RecordingLifecycle {
+  readonly cleaned: string[] = [];
+  constructor(private readonly jobs: MemoryJobs) {}
+  async finalize(jobId: string, from: readonly UploadStatus[], to: FinalUploadStatus, set: Partial<UploadJobRecord> = {}) {
+    const record = await this.jobs.transition(jobId, from, { ...set, status: to, finished_at: new Date() });
+    if (record) this.cleaned.push(jobId);
+    return record;
+  }
+  async cleanUp(record: Pick<UploadJobRecord, 'job_id'>) {
+    this.cleaned.push(record.job_id);
+  }
+}
+
+const TOKEN = { token: 'user-token', secret: 'user-secret' };
+
+function setup(env: Record<string, string> = {}) {
+  const config = loadSlice(UploadsConfig, { UPLOADS_TICKET_POLL_MS: '1', ...env });
+  const jobs = new MemoryJobs();
+  const lifecycle = new RecordingLifecycle(jobs);
+  const tokens = { get: jest.fn(async () => TOKEN) };
+  const connections = { markReauthorizationRequired: jest.fn(async () => undefined) };
+  // Budget and breaker are FlickrApiService's business (tested there); here every call goes straight through.
+  const upstreamClasses: string[] = [];
+  const flickr = {
+    upstream: jest.fn(async (cls: string, call: () => Promise<unknown>) => {
+      upstreamClasses.push(cls);
+      return call();
+    }),
+    toProblem: (error: unknown) => error,
+  };
+  const calls: Array<{ method: string; params: Record<string, string> }> = [];
+  const answers: Record<string, Array<Record<string, unknown>>> = {};
+  const client = {
+    call: jest.fn(async (_token: unknown, method: string, params: Record<string, string>) => {
+      calls.push({ method, params });
+      const queue = answers[method] ?? [];
+      return queue.length > 1 ? queue.shift()! : (queue[0] ?? {});
+    }),
+  };
+  const uploader = { upload: jest.fn(async (): Promise<{ photoId: string } | { ticketId: string }> => ({ photoId: 'p-1' })) };
+  const staging = { openRead: jest.fn(() => Readable.from([Buffer.from('bytes')])) };
+  const worker = new UploadWorker(
+    config,
+    jobs as unknown as UploadJobRepository,
+    lifecycle as unknown as UploadLifecycle,
+    staging as unknown as UploadStagingStore,
+    tokens as unknown as TokenStore,
+    connections as unknown as UserConnectionService,
+    flickr as unknown as FlickrApiService,
+    client as unknown as FlickrClient,
+    uploader as unknown as FlickrUploadClient,
+  );
+  const add = (overrides: Partial<UploadJobRecord> = {}) => {
+    const record = uploadJobRecord(overrides);
+    jobs.records.set(record.job_id, record);
+    return record;
+  };
+  return { worker, jobs, lifecycle, tokens, connections, client, calls, answers, uploader, staging, upstreamClasses, add };
+}
+
+const tickets = (ticket: Record<string, unknown>) => ({ uploader: { ticket: [ticket] } });
+
+describe('UploadWorker (adapters replaced)', () => {
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(['log', 'error', 'warn']));
+
+  it('skips a job with no record, touching nothing', async () => {
+    const t = setup();
+    await expect(t.worker.run('no-such-job', false)).resolves.toBe('skipped');
+    expect(t.uploader.upload).not.toHaveBeenCalled();
+    expect(t.lifecycle.cleaned).toEqual([]);
+  });
+
+  it.each<UploadStatus>(['cancelled', 'completed', 'failed', 'expired'])(
+    'skips a job that is already %s, cleans up after it, and never uploads',
+    async (status) => {
+      const t = setup();
+      const job = t.add({ status });
+      await expect(t.worker.run(job.job_id, false)).resolves.toBe('skipped');
+      expect(t.uploader.upload).not.toHaveBeenCalled();
+      expect(t.lifecycle.cleaned).toEqual([job.job_id]);
+      expect(t.jobs.records.get(job.job_id)!.status).toBe(status);
+    },
+  );
+
+  it('expires a job older than UPLOADS_JOB_TTL_MS instead of uploading it', async () => {
+    const t = setup({ UPLOADS_JOB_TTL_MS: '60000' });
+    const job = t.add({ created_at: new Date(Date.now() - 61_000) });
+    await expect(t.worker.run(job.job_id, false)).resolves.toBe('skipped');
+    expect(t.uploader.upload).not.toHaveBeenCalled();
+    expect(t.jobs.records.get(job.job_id)).toMatchObject({ status: 'expired', reason: expect.stringContaining('UPLOADS_JOB_TTL_MS') });
+  });
+
+  it('uploads with the machine tag of the job, polls the ticket and completes with the photo id', async () => {
+    const t = setup();
+    const job = t.add();
+    t.uploader.upload.mockResolvedValueOnce({ ticketId: 'tk-1' });
+    t.answers['flickr.photos.upload.checkTickets'] = [tickets({ id: 'tk-1', complete: 0 }), tickets({ id: 'tk-1', complete: 1, photoid: 'p-42' })];
+    await expect(t.worker.run(job.job_id, false)).resolves.toBe('completed');
+    const [token, fields, file] = t.uploader.upload.mock.calls[0] as unknown as [unknown, Record<string, string>, { bytes: number; filename: string }];
+    expect(token).toEqual({ oauthToken: TOKEN.token, oauthTokenSecret: TOKEN.secret });
+    expect(fields).toMatchObject({ title: 'A photo', tags: `holiday beach ${jobMachineTag(job.job_id)}`, async: '1' });
+    expect(file).toMatchObject({ bytes: job.bytes, filename: job.filename });
+    expect(t.calls.filter((c) => c.method === 'flickr.photos.upload.checkTickets')).toHaveLength(2);
+    expect(t.jobs.records.get(job.job_id)).toMatchObject({ status: 'completed', photo_id: 'p-42', ticket_id: 'tk-1', attempts: 1 });
+    expect(t.upstreamClasses).toEqual(['write', 'read', 'read']);
+  });
+
+  it('on a re-run, completes with the photo an earlier run left on Flickr (found by machine tag) without uploading again', async () => {
+    const t = setup();
+    const job = t.add({ status: 'active', attempts: 1, started_at: new Date() });
+    t.answers['flickr.photos.search'] = [{ photos: { photo: [{ id: 'p-earlier' }] } }];
+    await expect(t.worker.run(job.job_id, false)).resolves.toBe('completed');
+    expect(t.uploader.upload).not.toHaveBeenCalled();
+    expect(t.calls[0]).toEqual({ method: 'flickr.photos.search', params: expect.objectContaining({ machine_tags: jobMachineTag(job.job_id) }) });
+    expect(t.jobs.records.get(job.job_id)).toMatchObject({ status: 'completed', photo_id: 'p-earlier', attempts: 2 });
+  });
+
+  it('on a re-run with a stored ticket, asks about the ticket before anything else', async () => {
+    const t = setup();
+    const job = t.add({ status: 'active', attempts: 1, ticket_id: 'tk-old' });
+    t.answers['flickr.photos.upload.checkTickets'] = [tickets({ id: 'tk-old', complete: 1, photoid: 'p-from-ticket' })];
+    await expect(t.worker.run(job.job_id, false)).resolves.toBe('completed');
+    expect(t.uploader.upload).not.toHaveBeenCalled();
+    expect(t.calls.map((c) => c.method)).toEqual(['flickr.photos.upload.checkTickets']);
+    expect(t.jobs.records.get(job.job_id)!.photo_id).toBe('p-from-ticket');
+  });
+
+  it('never retries a refused token (Flickr code 98): marks the connection and fails the job, even with attempts left', async () => {
+    const t = setup();
+    const job = t.add();
+    t.uploader.upload.mockRejectedValueOnce(new FlickrReauthorizationRequiredProblem());
+    await expect(t.worker.run(job.job_id, false)).rejects.toBeInstanceOf(FinalUploadError);
+    expect(t.connections.markReauthorizationRequired).toHaveBeenCalledWith(job.user_id);
+    expect(t.jobs.records.get(job.job_id)).toMatchObject({ status: 'failed', reason: 'flickr-reauthorization-required' });
+  });
+
+  it('retries a Flickr 5xx while attempts remain, keeping the job active, then fails it on the last attempt', async () => {
+    const t = setup();
+    const job = t.add();
+    const outage = () => new FlickrErrorProblem(503, undefined, 503, 'Flickr answered 503', { 'retry-after': '7' });
+    t.uploader.upload.mockRejectedValueOnce(outage());
+    const first = await t.worker.run(job.job_id, false).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(RetryableUploadError);
+    expect((first as RetryableUploadError).retryAfterMs).toBe(7000);
+    expect(t.jobs.records.get(job.job_id)!.status).toBe('active');
+
+    t.uploader.upload.mockRejectedValueOnce(outage());
+    await expect(t.worker.run(job.job_id, true)).rejects.toBeInstanceOf(FinalUploadError);
+    expect(t.jobs.records.get(job.job_id)).toMatchObject({ status: 'failed', attempts: 2, reason: expect.stringContaining('flickr-error') });
+    expect(t.connections.markReauthorizationRequired).not.toHaveBeenCalled();
+  });
+
+  it('waits at least as long as the open circuit breaker says before retrying', async () => {
+    const t = setup();
+    const job = t.add();
+    t.uploader.upload.mockRejectedValueOnce(new FlickrUnavailableProblem('circuit-open', 300));
+    const error = await t.worker.run(job.job_id, false).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetryableUploadError);
+    expect((error as RetryableUploadError).retryAfterMs).toBe(300_000);
+  });
+
+  it('fails at once on a Flickr refusal that no retry can change (e.g. code 5, filetype invalid)', async () => {
+    const t = setup();
+    const job = t.add();
+    t.uploader.upload.mockRejectedValueOnce(new FlickrErrorProblem(422, 5, 200, 'Flickr error 5: Filetype was not recognised'));
+    await expect(t.worker.run(job.job_id, false)).rejects.toBeInstanceOf(FinalUploadError);
+    expect(t.jobs.records.get(job.job_id)).toMatchObject({ status: 'failed', reason: expect.stringContaining('Filetype') });
+  });
+
+  it('fails for good when the stored token cannot be decrypted, and when the user is not connected', async () => {
+    const t = setup();
+    const unreadable = t.add();
+    const decryption = Object.assign(new Error('decryption failed: tag'), { name: 'DecryptionFailedError' });
+    t.tokens.get.mockRejectedValueOnce(decryption);
+    await expect(t.worker.run(unreadable.job_id, false)).rejects.toBeInstanceOf(FinalUploadError);
+    expect(t.jobs.records.get(unreadable.job_id)).toMatchObject({ status: 'failed', reason: 'flickr-token-unreadable' });
+
+    const disconnected = t.add();
+    t.tokens.get.mockResolvedValueOnce(null as never);
+    await expect(t.worker.run(disconnected.job_id, false)).rejects.toBeInstanceOf(FinalUploadError);
+    expect(t.jobs.records.get(disconnected.job_id)).toMatchObject({ status: 'failed', reason: 'flickr-not-connected' });
+    expect(t.uploader.upload).not.toHaveBeenCalled();
+  });
+
+  it('retries a failure of our own infrastructure (e.g. a MongoDB hiccup reading the token)', async () => {
+    const t = setup();
+    const job = t.add();
+    t.tokens.get.mockRejectedValueOnce(new Error('connection reset'));
+    await expect(t.worker.run(job.job_id, false)).rejects.toBeInstanceOf(RetryableUploadError);
+    expect(t.jobs.records.get(job.job_id)!.status).toBe('active');
+  });
+});
