@@ -26,8 +26,8 @@ export const READMIT_GRACE_MS = 60_000;
  * The other direction closes the gap of a Redis that lost its data (every node
  * at once, or a restore from an old RDB): each pass then pages through the jobs
  * MongoDB holds as unfinished and puts back in their lanes those no pending set
- * knows. A job re-admitted by mistake (it ended meanwhile) is dropped by the
- * dispatcher, which reads MongoDB before sending; one that did reach Flickr is
+ * knows. A job re-admitted by mistake (it ended meanwhile) is skipped by the
+ * worker, which reads MongoDB before running it; one that did reach Flickr is
  * found by its machine tag, so re-admission never duplicates a photo.
  */
 @Injectable()
