@@ -49,6 +49,27 @@ export interface UploadJobRecord {
   reason: string | null;
 }
 
+/** What the intake knows of a new job; everything else starts empty. */
+export type NewUploadJob = Pick<
+  UploadJobRecord,
+  'job_id' | 'client_id' | 'key_id' | 'user_id' | 'priority' | 'file_id' | 'filename' | 'media_type' | 'bytes' | 'params'
+>;
+
+/** The record of a job just accepted: queued, never run, no outcome yet. */
+export function queuedUploadJob(init: NewUploadJob, now = new Date()): UploadJobRecord {
+  return {
+    ...init,
+    status: 'queued',
+    attempts: 0,
+    created_at: now,
+    started_at: null,
+    finished_at: null,
+    ticket_id: null,
+    photo_id: null,
+    reason: null,
+  };
+}
+
 export const UploadJobSchema = new Schema<UploadJobRecord & { _id: string }>(
   {
     // The job id is also the primary key: FerretDB 1.x serves only a bare `{_id: …}` filter from an index, so

@@ -10,7 +10,7 @@ import { NotReplicatedProblem, RedisReplication } from '../redis/redis.replicati
 import { UserOwnershipService } from '../users/user-ownership.service';
 import { UploadIdempotencyStore } from './upload-idempotency.store';
 import { UploadJobRepository } from './upload-job.repository';
-import type { UploadJobRecord, UploadParams } from './upload-job.schema';
+import { queuedUploadJob, type UploadJobRecord, type UploadParams } from './upload-job.schema';
 import { UploadLanesStore } from './upload-lanes.store';
 import { UploadLifecycle } from './upload-lifecycle.service';
 import { UploadStagingStore } from './upload-staging.store';
@@ -144,26 +144,18 @@ export class UploadsService {
       throw new ValidationProblem(errors.flatMap((e) => Object.values(e.constraints ?? {})));
     }
     const { priority = 'normal', ...flickrFields } = staged.fields as UploadParams & { priority?: 'high' | 'normal' | 'low' };
-    const record: UploadJobRecord = {
+    const record = queuedUploadJob({
       job_id: jobId,
       client_id: principal.clientId,
       key_id: principal.keyId,
       user_id: userId,
       priority,
-      status: 'queued',
       file_id: staged.fileId,
       filename: staged.filename,
       media_type: staged.mediaType,
       bytes: staged.bytes,
       params: flickrFields,
-      attempts: 0,
-      created_at: new Date(),
-      started_at: null,
-      finished_at: null,
-      ticket_id: null,
-      photo_id: null,
-      reason: null,
-    };
+    });
     // The record exists before the id is in a lane, so a dispatcher never pops an id it cannot find.
     await this.jobs.insert(record);
     const admitted = await this.lanes

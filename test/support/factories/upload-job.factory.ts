@@ -1,28 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { UploadJobRecord } from '../../../src/uploads/upload-job.schema';
+import { queuedUploadJob, type UploadJobRecord } from '../../../src/uploads/upload-job.schema';
 
 /** An upload job record as the intake writes it (queued, never run), with `overrides` applied. */
 export function uploadJobRecord(overrides: Partial<UploadJobRecord> = {}): UploadJobRecord {
   const jobId = overrides.job_id ?? randomUUID();
-  return {
+  const accepted = queuedUploadJob({
     job_id: jobId,
     client_id: 'client-a',
     key_id: 'key-a',
     user_id: 'user-1',
     priority: 'normal',
-    status: 'queued',
     file_id: `file-${jobId}`,
     filename: 'photo.jpg',
     media_type: 'image/jpeg',
     bytes: 1024,
     params: { title: 'A photo', tags: 'holiday beach' },
-    attempts: 0,
-    created_at: new Date(),
-    started_at: null,
-    finished_at: null,
-    ticket_id: null,
-    photo_id: null,
-    reason: null,
-    ...overrides,
-  };
+  });
+  return { ...accepted, ...overrides };
 }
