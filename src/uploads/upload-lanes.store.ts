@@ -137,10 +137,20 @@ export class UploadLanesStore {
     return r === 0 ? 'admitted' : r === 1 ? 'client-full' : 'buffer-full';
   }
 
-  /** Queues again a job Redis no longer counts as pending; false when it still is (nothing changed). */
-  async readmit(jobId: string, clientId: string, priority: UploadPriority): Promise<boolean> {
-    const r = (await this.redis.eval(READMIT, 6, ...this.admissionKeys(clientId, priority), jobId, clientId)) as number;
-    return r === 1;
+  /**
+   * Queues again the jobs Redis no longer counts as pending, in one round trip; returns those it queued (a job
+   * still pending is left as it is).
+   */
+  async readmit<J extends { job_id: string; client_id: string; priority: UploadPriority }>(jobs: readonly J[]): Promise<J[]> {
+    if (jobs.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const job of jobs) pipeline.eval(READMIT, 6, ...this.admissionKeys(job.client_id, job.priority), job.job_id, job.client_id);
+    const results = (await pipeline.exec()) ?? [];
+    return jobs.filter((_, i) => {
+      const [error, queued] = results[i] ?? [new Error('no reply')];
+      if (error) throw error;
+      return queued === 1;
+    });
   }
 
   /** The next job in WRR order, moved to the dispatching set; null when every lane is empty. */

@@ -33,7 +33,7 @@ export const READMIT_GRACE_MS = 60_000;
 @Injectable()
 export class UploadReconciler {
   private readonly logger = new Logger(UploadReconciler.name);
-  private pass: { clients: string[]; index: number; cursor: string; readmitAfter: string | null; readmitted: number } | null = null;
+  private pass: { clients: string[]; index: number; cursor: string; readmitAfter: string | null } | null = null;
   private nextPassAt = 0;
 
   constructor(
@@ -49,19 +49,17 @@ export class UploadReconciler {
   async step(now = Date.now()): Promise<{ released: number; readmitted: number; passDone: boolean }> {
     if (!this.pass) {
       if (now < this.nextPassAt) return { released: 0, readmitted: 0, passDone: false };
-      this.pass = { clients: await this.lanes.pendingClients(), index: 0, cursor: '0', readmitAfter: null, readmitted: 0 };
+      this.pass = { clients: await this.lanes.pendingClients(), index: 0, cursor: '0', readmitAfter: null };
     }
     const pass = this.pass;
     if (pass.index >= pass.clients.length) {
       // Pending sets done; then one page of MongoDB's unfinished jobs per step.
       const page = await this.jobs.findUnfinishedPage(new Date(now - READMIT_GRACE_MS), pass.readmitAfter, BATCH);
-      let readmitted = 0;
-      for (const job of page) {
-        if (await this.lanes.readmit(job.job_id, job.client_id, job.priority)) {
-          this.logger.warn(`upload job ${job.job_id} of client ${job.client_id} is unfinished in MongoDB but unknown to Redis; queued again`);
-          readmitted++;
-        }
+      const queued = await this.lanes.readmit(page);
+      for (const job of queued) {
+        this.logger.warn(`upload job ${job.job_id} of client ${job.client_id} is unfinished in MongoDB but unknown to Redis; queued again`);
       }
+      const readmitted = queued.length;
       if (page.length === BATCH) {
         pass.readmitAfter = page[page.length - 1].job_id;
         return { released: 0, readmitted, passDone: false };
