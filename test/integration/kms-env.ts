@@ -20,14 +20,28 @@ export function useOpenBao(suffix: string): Record<string, string> {
   return env;
 }
 
+/** POSTs to an OpenBao's HTTP API (optionally inside a namespace), failing the test on an error. */
+export async function vaultPost(
+  path: string,
+  body: unknown,
+  opts: { namespace?: string; config?: KmsConfig } = {},
+): Promise<void> {
+  const config = opts.config ?? loadSlice(KmsConfig, process.env);
+  const res = await fetch(`${config.VAULT_ADDR}/v1/${path}`, {
+    method: 'POST',
+    headers: {
+      'x-vault-token': config.VAULT_TOKEN ?? '',
+      'content-type': 'application/json',
+      ...(opts.namespace ? { 'x-vault-namespace': opts.namespace } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+}
+
 /** Creates the file's transit keys (transit would also create them on first use, but not for `datakey`). */
 export async function createTransitKeys(config: KmsConfig = loadSlice(KmsConfig, process.env)): Promise<void> {
   for (const name of [config.KMS_KEY_USER_TOKENS, config.KMS_KEY_APP_CREDENTIALS]) {
-    const res = await fetch(`${config.VAULT_ADDR}/v1/${config.KMS_VAULT_TRANSIT_MOUNT}/keys/${name}`, {
-      method: 'POST',
-      headers: { 'x-vault-token': config.VAULT_TOKEN ?? '', 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'aes256-gcm96' }),
-    });
-    if (!res.ok) throw new Error(`creating transit key ${name}: ${res.status} ${await res.text()}`);
+    await vaultPost(`${config.KMS_VAULT_TRANSIT_MOUNT}/keys/${name}`, { type: 'aes256-gcm96' }, { config });
   }
 }

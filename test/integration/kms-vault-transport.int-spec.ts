@@ -10,7 +10,7 @@ import { KmsConfig } from '../../src/kms/kms.config';
 import { DecryptionFailedError } from '../../src/kms/kms.errors';
 import { createKmsProvider } from '../../src/kms/kms.module';
 import type { KmsProvider } from '../../src/kms/kms.provider';
-import { createTransitKeys, useOpenBao } from './kms-env';
+import { createTransitKeys, useOpenBao, vaultPost } from './kms-env';
 
 /*
  * The Vault provider's transport options against real OpenBao servers: retries on 5xx (a fault-injecting
@@ -26,16 +26,6 @@ const BAO = resolve(__dirname, '../../.tools/bin/bao');
 
 function provider(overrides: Record<string, string>): KmsProvider {
   return createKmsProvider(loadSlice(KmsConfig, { ...process.env, ...overrides }), { NODE_ENV: 'test' });
-}
-
-/** POSTs to the shared OpenBao (optionally inside a namespace), failing the test on an error. */
-async function vaultPost(path: string, body: unknown, namespace?: string, addr = config.VAULT_ADDR, token = config.VAULT_TOKEN): Promise<void> {
-  const res = await fetch(`${addr}/v1/${path}`, {
-    method: 'POST',
-    headers: { 'x-vault-token': token ?? '', 'content-type': 'application/json', ...(namespace ? { 'x-vault-namespace': namespace } : {}) },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
 }
 
 /**
@@ -144,8 +134,8 @@ describe('Vault provider transport against real OpenBao servers', () => {
 
     beforeAll(async () => {
       await vaultPost(`sys/namespaces/${namespace}`, {});
-      await vaultPost('sys/mounts/transit', { type: 'transit' }, namespace);
-      await vaultPost(`transit/keys/${config.KMS_KEY_USER_TOKENS}`, { type: 'aes256-gcm96' }, namespace);
+      await vaultPost('sys/mounts/transit', { type: 'transit' }, { namespace });
+      await vaultPost(`transit/keys/${config.KMS_KEY_USER_TOKENS}`, { type: 'aes256-gcm96' }, { namespace });
     });
 
     it('sends VAULT_NAMESPACE: keys of the namespace are used, and the root namespace cannot unwrap them', async () => {
@@ -182,12 +172,11 @@ describe('Vault provider transport against real OpenBao servers', () => {
       // Ready once it prints its root token; the CA file is written before that.
       for (let i = 0; i < 150 && !output.includes('Root Token'); i++) await new Promise((r) => setTimeout(r, 200));
       if (!output.includes('Root Token')) throw new Error(`OpenBao -dev-tls did not start:\n${output}`);
-      const tlsEnv = { ...process.env, NODE_EXTRA_CA_CERTS: join(certDir, 'vault-ca.pem') };
       // Enable transit through the bao CLI, which is given the generated CA.
       for (const args of [['secrets', 'enable', 'transit'], ['write', '-f', `transit/keys/${config.KMS_KEY_USER_TOKENS}`]]) {
         await new Promise<void>((ok, fail) => {
           const cli = spawn(BAO, args, {
-            env: { ...tlsEnv, BAO_ADDR: endpoint, BAO_TOKEN: token, BAO_CACERT: join(certDir, 'vault-ca.pem') },
+            env: { ...process.env, BAO_ADDR: endpoint, BAO_TOKEN: token, BAO_CACERT: join(certDir, 'vault-ca.pem') },
             stdio: 'ignore',
           });
           cli.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`bao ${args.join(' ')} exited ${code}`))));
