@@ -7,15 +7,18 @@ import { validateEnvironment } from './config/env.validation';
 import { KeyRotationService } from './kms/key-rotation.service';
 import { TokenMigrationService } from './tokens/token-migration.service';
 import { TokenRewrapJob } from './tokens/token-rewrap.job';
+import { UserScopeMigrationService } from './users/user-scope-migration.service';
+import { UsersModule } from './users/users.module';
 
 const USAGE = `usage: node dist/cli.js <command> [options]
   tokens:migrate [--dry-run] [--verify] [--batch-size=N]   encrypt legacy plaintext token documents (resumable)
   tokens:status                                            how many documents are still plaintext
   kms:rotate <user-tokens|app-credentials>                 rotate a key (user-tokens: then rewrap)
+  users:scope-migrate [--dry-run] [--batch-size=N]         move users and tokens written before per-client user ids (resumable)
   kms:rewrap [--batch-size=N]                              re-wrap stored data keys to the newest key version (resumable)`;
 
 /** The same modules as the API and worker, without listening on a port. */
-@Module({ imports: [...CORE_MODULES] })
+@Module({ imports: [...CORE_MODULES, UsersModule] })
 class CliModule {}
 
 function flag(args: string[], name: string): boolean {
@@ -54,6 +57,16 @@ async function main(argv: string[]): Promise<number> {
         });
         process.stdout.write(`${JSON.stringify({ command, ...report })}\n`);
         return report.verifyFailures > 0 ? 1 : 0;
+      }
+      case 'users:scope-migrate': {
+        const report = await app.get(UserScopeMigrationService).run({
+          dryRun: flag(args, 'dry-run'),
+          batchSize: intOption(args, 'batch-size'),
+          actor: 'cli',
+          afterBatch: (r) => void process.stderr.write(`moved ${r.usersMoved} users, ${r.tokensMoved} tokens of ${r.scanned} scanned\n`),
+        });
+        process.stdout.write(`${JSON.stringify({ command, ...report })}\n`);
+        return report.remaining > 0 && !report.dryRun ? 1 : 0;
       }
       case 'tokens:status': {
         const remaining = await app.get(TokenMigrationService).remaining();

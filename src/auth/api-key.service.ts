@@ -233,6 +233,19 @@ export class ApiKeyService implements OnModuleInit {
 
   // ---- verification ----
 
+  /**
+   * True when exactly this presented key, or (HMAC) this key id's signing
+   * secrets, were verified by this process within the cache TTL. Such a
+   * request is not subject to the brute-force address counter: it costs no
+   * bcrypt, and refusing it would let strangers behind the same address lock
+   * a working client out. Never counts as a verification by itself.
+   */
+  recentlyVerified(credential: { apiKey?: string; hmacKeyId?: string }): boolean {
+    if (credential.apiKey !== undefined) return parseApiKey(credential.apiKey) !== undefined && this.cache.get(cacheKeyOf(this.hashKey, credential.apiKey)) !== undefined;
+    if (credential.hmacKeyId !== undefined) return (this.signing.get(credential.hmacKeyId)?.expiresAt ?? 0) > this.now();
+    return false;
+  }
+
   /** Verifies an `X-API-Key` value. Throws VerificationFailed (with a reason for the metric). */
   async verifyApiKey(presented: string): Promise<Principal> {
     const parsed = parseApiKey(presented);

@@ -3,7 +3,10 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { AuthFailureLimiter } from '../rate-limit/auth-failure.limiter';
+import { parseApiKey } from './api-key.format';
+import { ApiKeyService } from './api-key.service';
 import { API_KEY_STRATEGY } from './api-key.strategy';
+import { HMAC_HEADERS } from './hmac.signing';
 import { AuthenticationFailedProblem, ForbiddenProblem, VerificationFailed } from './auth.errors';
 import { AuthMetrics } from './auth.metrics';
 import { cidrList, listContains } from './client-ip';
@@ -13,6 +16,16 @@ import type { ApiKeyRole } from './api-key.schema';
 import type { AuthenticatedRequestFields, Principal } from './principal';
 
 export const REQUIRED_ROLE = 'fgw:auth:role';
+
+/** The credential a request presents, without checking it. */
+function presentedCredential(request: FastifyRequest): { apiKey?: string; hmacKeyId?: string } {
+  if (isSignedRequest(request)) {
+    const keyId = request.headers[HMAC_HEADERS.keyId];
+    return typeof keyId === 'string' && /^[a-z2-7]{12}$/.test(keyId) ? { hmacKeyId: keyId } : {};
+  }
+  const apiKey = request.headers['x-api-key'];
+  return typeof apiKey === 'string' ? { apiKey } : {};
+}
 
 /**
  * Authenticates a request by HMAC signature (when signing headers are present)
@@ -28,6 +41,7 @@ export class ClientAuthGuard extends AuthGuard(API_KEY_STRATEGY) {
     private readonly metrics: AuthMetrics,
     private readonly ips: ClientIpResolver,
     private readonly failures: AuthFailureLimiter,
+    private readonly keys: ApiKeyService,
   ) {
     super();
   }
@@ -39,8 +53,11 @@ export class ClientAuthGuard extends AuthGuard(API_KEY_STRATEGY) {
     ]);
     const request = context.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequestFields & { user?: Principal }>();
     const ip = this.ips.resolve(request);
-    // Brute-force protection: an address that failed too often is refused before any bcrypt runs.
-    await this.failures.assertAllowed(ip);
+    const credential = presentedCredential(request);
+    const keyId = credential.hmacKeyId ?? (credential.apiKey !== undefined ? parseApiKey(credential.apiKey)?.keyId : undefined);
+    // Brute-force protection: an address (or key id) that failed too often is refused before any bcrypt runs,
+    // unless this very credential was verified recently, so strangers sharing a NAT cannot lock a client out.
+    if (!this.keys.recentlyVerified(credential)) await this.failures.assertAllowed(ip, keyId);
     let principal: Principal;
     try {
       if (isSignedRequest(request)) principal = await this.hmac.verify(request);
@@ -52,7 +69,7 @@ export class ClientAuthGuard extends AuthGuard(API_KEY_STRATEGY) {
       // Infrastructure errors (database down) are not authentication failures: let them surface as such.
       if (!(err instanceof VerificationFailed)) throw err;
       this.metrics.failed(err.reason);
-      await this.failures.recordFailure(ip);
+      await this.failures.recordFailure(ip, keyId);
       throw new AuthenticationFailedProblem();
     }
     request.principal = principal;

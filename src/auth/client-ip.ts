@@ -53,3 +53,21 @@ export function clientIp(socketIp: string | undefined, forwardedFor: string | st
   }
   return current;
 }
+
+/**
+ * The bucket a source address is counted in by brute-force protection: an
+ * IPv4 address as is, an IPv6 address by its /64 (one host usually holds a
+ * whole /64, so per-address counting would let it rotate freely).
+ */
+export function addressBucket(ip: string): string {
+  if (isIP(ip) !== 6) return ip;
+  const [head, tail = ''] = ip.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  // An embedded IPv4 tail (e.g. ::ffff:1.2.3.4 not caught by normalizeIp) takes two groups; only the first four matter.
+  const groups = ip.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (g.includes('.') ? g : (parseInt(g || '0', 16) || 0).toString(16)))
+    .join(':')}::/64`;
+}

@@ -47,20 +47,29 @@ export class FlickrApiService implements OnApplicationShutdown {
     return policy;
   }
 
+  /** Drops every cached answer of the user whose scopes start with `userScopePrefix`. */
+  purgeCache(userScopePrefix: string): Promise<number> {
+    return this.cache.purge(userScopePrefix);
+  }
+
   get breakerState(): 'closed' | 'open' | 'half-open' {
     return this.breaker.state;
   }
 
-  /** Calls an allowed REST method as a user. Reads may come from the cache unless `bypassCache`. */
+  /**
+   * Calls an allowed REST method as a user. Reads may come from the cache
+   * unless `bypassCache`; `userScope` names the user's cache entries (never a
+   * bare user_id: two clients' users of the same name must not share answers).
+   */
   async call(
-    userId: string,
+    userScope: string,
     token: FlickrUserToken,
     method: string,
     params: Record<string, string>,
     options: { bypassCache?: boolean } = {},
   ): Promise<FlickrAnswer> {
     const policy = this.policyOf(method);
-    const key = policy.class === 'read' && policy.cacheTtlS > 0 ? FlickrCache.key(userId, method, params) : undefined;
+    const key = policy.class === 'read' && policy.cacheTtlS > 0 ? FlickrCache.key(userScope, method, params) : undefined;
     if (key && !options.bypassCache) {
       // A cache outage only costs a trip to Flickr.
       const cached = await this.cache.get(key).catch(() => undefined);

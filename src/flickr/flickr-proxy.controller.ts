@@ -43,6 +43,6 @@ export class FlickrProxyController {
     @Body() body: unknown,
     @Headers('cache-control') cacheControl?: string,
   ): Promise<FlickrAnswer> {
-    return this.proxy.call(principal.clientId, params.user_id, params.method, body, bypasses(cacheControl));
+    return this.proxy.call({ clientId: principal.clientId, userId: params.user_id }, params.method, body, bypasses(cacheControl));
   }
 }

@@ -1,6 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ValidationProblem } from '../common/problem/problem.exception';
+import { type ScopedUser, scopedUserKey } from '../users/user.identity';
 import { UserConnectionService } from '../users/user-connection.service';
+import { UserErasure } from '../users/user-erasure';
+import type { UserRecord } from '../users/user.schema';
 import { FlickrApiService } from './flickr-api.service';
 import type { FlickrAnswer } from './flickr.client';
 import { FlickrReauthorizationRequiredProblem } from './flickr.errors';
@@ -11,31 +14,45 @@ const MAX_PARAMS = 50;
 const MAX_VALUE_LENGTH = 4096;
 
 /**
+ * The cache scope of a user: its client-scoped key and its incarnation (when
+ * the record was created), so answers cached for an erased user can never be
+ * served to a later user of the same name, not even of the same client.
+ */
+export function cacheScopeOf(user: ScopedUser, record: Pick<UserRecord, 'created_at'>): string {
+  return `${scopedUserKey(user)}#${new Date(record.created_at).getTime()}`;
+}
+
+/**
  * The proxy's rules: the caller's own user, a connected account, allowed
  * parameters, and the connection flipped to "re-authorisation required" when
  * Flickr refuses the token.
  */
 @Injectable()
-export class FlickrProxyService {
+export class FlickrProxyService implements OnModuleInit {
   constructor(
     private readonly flickr: FlickrApiService,
     private readonly connections: UserConnectionService,
+    private readonly erasure: UserErasure,
   ) {}
 
-  /** Calls `method` as `userId` (a user of `clientId`) with `body` as Flickr's parameters. */
-  async call(clientId: string, userId: string, method: string, body: unknown, bypassCache: boolean): Promise<FlickrAnswer> {
+  onModuleInit(): void {
+    // Erasing a user purges its cached answers (all incarnations).
+    this.erasure.register({ name: 'flickr-cache', eraseUser: async (user) => void (await this.flickr.purgeCache(`${scopedUserKey(user)}#`)) });
+  }
+
+  /** Calls `method` as the scoped user with `body` as Flickr's parameters. */
+  async call(user: ScopedUser, method: string, body: unknown, bypassCache: boolean): Promise<FlickrAnswer> {
     this.flickr.policyOf(method);
     const params = toFlickrParams(body);
-    const tokens = await this.connections.tokensFor(clientId, userId);
+    const { user: record, tokens } = await this.connections.tokensFor(user);
     try {
-      return await this.flickr.call(userId, { oauthToken: tokens.token, oauthTokenSecret: tokens.secret }, method, params, { bypassCache });
+      return await this.flickr.call(cacheScopeOf(user, record), { oauthToken: tokens.token, oauthTokenSecret: tokens.secret }, method, params, { bypassCache });
     } catch (error) {
-      if (error instanceof FlickrReauthorizationRequiredProblem) await this.connections.markReauthorizationRequired(userId);
+      if (error instanceof FlickrReauthorizationRequiredProblem) await this.connections.markReauthorizationRequired(user);
       throw error;
     }
   }
 }
-
 /** A flat JSON object of scalars → Flickr's string parameters; anything else is a 400. */
 export function toFlickrParams(body: unknown): Record<string, string> {
   if (body === undefined || body === null) return {};

@@ -7,13 +7,18 @@ import { Redis } from 'ioredis';
 export class FlickrCache {
   constructor(@Inject(Redis) private readonly redis: Redis) {}
 
-  /** The key of one read: user, method and the parameters sorted, hashed (parameters may hold search text). */
-  static key(userId: string, method: string, params: Record<string, string>): string {
+  /**
+   * The key of one read: the user's cache scope (its client-scoped key and
+   * incarnation, see FlickrProxyService), method and the parameters sorted,
+   * hashed (parameters may hold search text). The scope sits in braces so a
+   * user's entries share one prefix that no other user's can extend.
+   */
+  static key(userScope: string, method: string, params: Record<string, string>): string {
     const sorted = Object.keys(params)
       .sort()
       .map((k) => [k, params[k]]);
     const digest = createHash('sha256').update(JSON.stringify(sorted)).digest('base64url');
-    return `flickr:cache:${userId}:${method}:${digest}`;
+    return `flickr:cache:{${userScope}}:${method}:${digest}`;
   }
 
   async get(key: string): Promise<Record<string, unknown> | undefined> {
@@ -23,5 +28,22 @@ export class FlickrCache {
 
   async put(key: string, value: Record<string, unknown>, ttlS: number): Promise<void> {
     await this.redis.set(key, JSON.stringify(value), 'EX', ttlS);
+  }
+
+  /**
+   * Deletes every cached answer whose scope starts with `scopePrefix` (all
+   * incarnations of one user); returns how many. A SCAN, not an index of keys
+   * per user: erasing is rare and this keeps every cache write one command.
+   * Scope characters are `[A-Za-z0-9._:/#-]`, none special in a MATCH pattern.
+   */
+  async purge(scopePrefix: string): Promise<number> {
+    let cursor = '0';
+    let deleted = 0;
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `flickr:cache:{${scopePrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await this.redis.unlink(...keys);
+    } while (cursor !== '0');
+    return deleted;
   }
 }

@@ -37,8 +37,10 @@ export class FlickrUnavailableProblem extends ProblemException {
 /** 401: Flickr says the user's token is invalid or revoked (code 98); the user must connect again. */
 export class FlickrReauthorizationRequiredProblem extends ProblemException {
   constructor() {
-    super('flickr-reauthorization-required', 'Flickr Re-authorization Required', 401, 'Flickr no longer accepts this user\'s token; connect the account again.', {
+    // 409, not 401: a 401 means the gateway key failed, and client libraries would treat it as their own credentials failing.
+    super('flickr-reauthorization-required', 'Flickr Re-authorization Required', 409, 'Flickr no longer accepts this user\'s token; connect the account again.', {
       flickrCode: 98,
+      connection_state: 'reauthorization_required',
     });
   }
 }

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { OAUTH_PENDING_MODEL, type OAuthMode, type OAuthPendingRecord } from './oauth-pending.schema';
+import type { Envelope } from '../kms/envelope';
+import type { ScopedUser } from '../users/user.identity';
+import { OAUTH_PENDING_MODEL, type OAuthMode, type OAuthPendingRecord, type OAuthPendingState } from './oauth-pending.schema';
 
 /** Adapter over `oauth_pending`. */
 @Injectable()
@@ -13,16 +15,19 @@ export class OAuthPendingRepository {
   }
 
   /**
-   * Atomically moves an unexpired, idle request of `mode` to `exchanging` and
-   * counts the attempt; null when unknown, expired, exhausted or already being
-   * exchanged. `owner` restricts it to one client's user (OOB verify).
+   * Atomically moves an unexpired request of `mode` from `from` to
+   * `exchanging` and counts the attempt; null when unknown, expired, exhausted,
+   * already being exchanged, or not started by `owner` (the scoped user);
+   * `stateHash` also requires the callback state the initiator was given.
    */
   async claim(
     requestToken: string,
     mode: OAuthMode,
+    from: OAuthPendingState,
     now: Date,
     maxAttempts: number,
-    owner?: { clientId: string; userId: string },
+    owner: ScopedUser,
+    stateHash?: string,
   ): Promise<OAuthPendingRecord | null> {
     // Races between claims are decided by OAuthClaimLock first: FerretDB 1.x does not make this
     // conditional update atomic under concurrency (several concurrent claims all succeeded in testing).
@@ -31,10 +36,12 @@ export class OAuthPendingRepository {
         {
           _id: requestToken,
           mode,
-          state: 'pending',
+          state: from,
           expires_at: { $gt: now },
           attempts: { $lt: maxAttempts },
-          ...(owner ? { client_id: owner.clientId, user_id: owner.userId } : {}),
+          client_id: owner.clientId,
+          user_id: owner.userId,
+          ...(stateHash !== undefined ? { state_hash: stateHash } : {}),
         },
         { $set: { state: 'exchanging' }, $inc: { attempts: 1 } },
       )
@@ -44,8 +51,25 @@ export class OAuthPendingRepository {
   }
 
   /** Gives a claimed request back (the verifier was wrong, or Flickr failed before answering). */
-  async release(requestToken: string): Promise<void> {
-    await this.pending.updateOne({ _id: requestToken, state: 'exchanging' }, { $set: { state: 'pending' } }).exec();
+  async release(requestToken: string, to: OAuthPendingState): Promise<void> {
+    await this.pending.updateOne({ _id: requestToken, state: 'exchanging' }, { $set: { state: to } }).exec();
+  }
+
+  /** Callback mode: stores Flickr's verifier on a pending request (once); null when unknown, expired or not pending. */
+  async approve(requestToken: string, verifierEnc: Envelope, now: Date): Promise<OAuthPendingRecord | null> {
+    return this.pending
+      .findOneAndUpdate(
+        { _id: requestToken, mode: 'callback', state: 'pending', expires_at: { $gt: now } },
+        { $set: { state: 'approved', verifier_enc: verifierEnc } },
+        { returnDocument: 'after' },
+      )
+      .lean<OAuthPendingRecord>()
+      .exec();
+  }
+
+  /** Deletes every pending request of a scoped user (erasure). */
+  async deleteByUser(user: ScopedUser): Promise<number> {
+    return (await this.pending.deleteMany({ client_id: user.clientId, user_id: user.userId }).exec()).deletedCount;
   }
 
   async deleteById(requestToken: string): Promise<void> {

@@ -5,10 +5,11 @@ export const OAUTH_PENDING_MODEL = 'OAuthPending';
 
 export type OAuthMode = 'oob' | 'callback';
 export type FlickrPerms = 'read' | 'write' | 'delete';
+export type OAuthPendingState = 'pending' | 'approved' | 'exchanging';
 
 /**
  * Collection `oauth_pending`: one document per request token between
- * /v1/oauth/start and the verifier exchange. `_id` is the request token (public:
+ * /v1/oauth/start and the verifier exchange, bound to the client and user that started it. `_id` is the request token (public:
  * it travels in the authorize URL); its secret exists only inside `enc`.
  */
 export interface OAuthPendingRecord {
@@ -21,8 +22,19 @@ export interface OAuthPendingRecord {
   enc: Envelope;
   /** Where the browser goes after the callback (callback mode only). */
   return_url?: string | null;
-  /** `exchanging` while one verifier is being exchanged, so two verifies can never both reach Flickr. */
-  state: 'pending' | 'exchanging';
+  /**
+   * Callback mode: SHA-256 of the one-time `state` handed to the initiating
+   * client at start; completing the connection requires the state itself.
+   */
+  state_hash?: string | null;
+  /** Callback mode: envelope of the verifier Flickr sent to the callback, until the initiator completes. */
+  verifier_enc?: Envelope | null;
+  /**
+   * `approved` (callback mode) once Flickr sent the verifier and before the
+   * initiator completed; `exchanging` while one verifier is being exchanged, so
+   * two exchanges can never both reach Flickr.
+   */
+  state: OAuthPendingState;
   attempts: number;
   created_at: Date;
   /** The TTL index removes the document after this instant; the service also refuses it from then on. */
@@ -38,6 +50,8 @@ export const OAuthPendingSchema = new Schema<OAuthPendingRecord>(
     perms: { type: String, required: true },
     enc: { type: Schema.Types.Mixed, required: true },
     return_url: { type: String, default: null },
+    state_hash: { type: String, default: null },
+    verifier_enc: { type: Schema.Types.Mixed, default: null },
     state: { type: String, required: true },
     attempts: { type: Number, default: 0 },
     created_at: { type: Date, required: true },

@@ -3,8 +3,8 @@ import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkRe
 import type { FastifyReply } from 'fastify';
 import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator';
 import type { Principal } from '../auth/principal';
-import { OAuthCallbackQuery, OAuthConnectedResponse, OAuthStartDto, OAuthStartedResponse, OAuthVerifyDto } from './oauth.dto';
-import { type OAuthConnected, OAuthService, type OAuthStarted } from './oauth.service';
+import { OAuthApprovedResponse, OAuthCallbackQuery, OAuthCompleteDto, OAuthConnectedResponse, OAuthStartDto, OAuthStartedResponse, OAuthVerifyDto } from './oauth.dto';
+import { type OAuthApproved, type OAuthConnected, OAuthService, type OAuthStarted } from './oauth.service';
 
 /** Connecting a user's Flickr account (OAuth 1.0a). */
 @ApiTags('oauth')
@@ -18,7 +18,7 @@ export class OAuthController {
   @ApiCreatedResponse({ type: OAuthStartedResponse })
   @ApiBadRequestResponse({ description: 'validation-failed, or oauth-callback-disabled' })
   start(@CurrentPrincipal() principal: Principal, @Body() body: OAuthStartDto): Promise<OAuthStarted> {
-    return this.oauth.start(principal.clientId, body.user_id, body.mode, body.perms, body.return_url);
+    return this.oauth.start({ clientId: principal.clientId, userId: body.user_id }, body.mode, body.perms, body.return_url);
   }
 
   @Post('verify')
@@ -28,22 +28,33 @@ export class OAuthController {
   @ApiOkResponse({ type: OAuthConnectedResponse })
   @ApiBadRequestResponse({ description: 'oauth-request-invalid (unknown, expired, used) or oauth-verifier-rejected' })
   verify(@CurrentPrincipal() principal: Principal, @Body() body: OAuthVerifyDto): Promise<OAuthConnected> {
-    return this.oauth.verify(principal.clientId, body.user_id, body.oauth_token, body.verifier);
+    return this.oauth.verify({ clientId: principal.clientId, userId: body.user_id }, body.oauth_token, body.verifier);
   }
 
-  /** No API key here: the user's browser arrives from Flickr; the request token identifies the pending connection. */
+  /** No API key here: the user's browser arrives from Flickr. Nothing is connected until the initiator completes with its state. */
   @Get('callback')
-  @ApiOperation({ summary: 'Callback mode (OAUTH_CALLBACK_ENABLED): Flickr redirects the browser here' })
-  @ApiOkResponse({ type: OAuthConnectedResponse, description: 'connected; 303 to return_url when the start gave one' })
+  @ApiOperation({ summary: 'Callback mode (OAUTH_CALLBACK_ENABLED): Flickr redirects the browser here; 303 to the return URL with oauth_token' })
+  @ApiOkResponse({ type: OAuthApprovedResponse, description: 'approved, not yet connected; answered as 303 to return_url?oauth_token=...&user_id=...&status=approved' })
+  @ApiBadRequestResponse({ description: 'oauth-request-invalid (unknown, expired, already approved)' })
   @ApiNotFoundResponse({ description: 'callback mode is disabled' })
-  async callback(@Query() query: OAuthCallbackQuery, @Res({ passthrough: true }) reply: FastifyReply): Promise<OAuthConnected> {
-    const { connected, returnUrl } = await this.oauth.callback(query.oauth_token, query.oauth_verifier);
-    if (returnUrl) {
-      const target = new URL(returnUrl);
-      target.searchParams.set('user_id', connected.user_id);
-      target.searchParams.set('status', connected.status);
-      reply.status(303).header('location', target.href);
-    }
-    return connected;
+  async callback(@Query() query: OAuthCallbackQuery, @Res({ passthrough: true }) reply: FastifyReply): Promise<OAuthApproved> {
+    const approved = await this.oauth.callback(query.oauth_token, query.oauth_verifier);
+    const target = new URL(approved.return_url);
+    target.searchParams.set('oauth_token', approved.oauth_token);
+    target.searchParams.set('user_id', approved.user_id);
+    target.searchParams.set('status', approved.status);
+    reply.status(303).header('location', target.href);
+    return approved;
+  }
+
+  @Post('complete')
+  @HttpCode(200)
+  @Authenticated('client')
+  @ApiOperation({ summary: 'Callback mode: finish the connection with the one-time state from /v1/oauth/start (from the end user\'s session)' })
+  @ApiOkResponse({ type: OAuthConnectedResponse })
+  @ApiBadRequestResponse({ description: 'oauth-request-invalid (unknown, expired, not approved yet, wrong state, another user or client) or oauth-verifier-rejected' })
+  @ApiNotFoundResponse({ description: 'no such user of this client, or callback mode is disabled' })
+  complete(@CurrentPrincipal() principal: Principal, @Body() body: OAuthCompleteDto): Promise<OAuthConnected> {
+    return this.oauth.complete({ clientId: principal.clientId, userId: body.user_id }, body.oauth_token, body.state);
   }
 }

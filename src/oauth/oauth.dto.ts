@@ -17,7 +17,10 @@ export class OAuthStartDto {
   @IsIn(['read', 'write', 'delete'])
   perms!: 'read' | 'write' | 'delete';
 
-  @ApiPropertyOptional({ example: 'https://app.example.com/flickr-connected', description: 'callback mode: where the browser goes once connected' })
+  @ApiPropertyOptional({
+    example: 'https://app.example.com/flickr-connected',
+    description: 'callback mode (required there): the page of your app the browser returns to; it completes the connection with POST /v1/oauth/complete',
+  })
   @IsOptional()
   @IsUrl({ protocols: ['https', 'http'], require_protocol: true, require_tld: false }, { message: 'return_url must be an http(s) URL' })
   return_url?: string;
@@ -37,6 +40,20 @@ export class OAuthVerifyDto {
   verifier!: string;
 }
 
+export class OAuthCompleteDto {
+  @ApiProperty({ example: 'user-42' })
+  @Matches(USER_ID, { message: 'user_id must be 1-128 of A-Z a-z 0-9 . _ : -' })
+  user_id!: string;
+
+  @ApiProperty({ description: 'the oauth_token returned by /v1/oauth/start (also on the return URL)' })
+  @Matches(REQUEST_TOKEN, { message: 'oauth_token is malformed' })
+  oauth_token!: string;
+
+  @ApiProperty({ description: 'the one-time state returned by /v1/oauth/start, kept in the end user\'s session' })
+  @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'state is malformed' })
+  state!: string;
+}
+
 export class OAuthCallbackQuery {
   @ApiProperty()
   @Matches(REQUEST_TOKEN, { message: 'oauth_token is malformed' })
@@ -53,6 +70,8 @@ export class OAuthStartedResponse {
   @ApiProperty({ enum: ['read', 'write', 'delete'] }) perms!: string;
   @ApiProperty({ description: 'the request token; send it back to /v1/oauth/verify (oob)' }) oauth_token!: string;
   @ApiProperty({ example: 'https://www.flickr.com/services/oauth/authorize?oauth_token=...&perms=write' }) authorize_url!: string;
+  @ApiPropertyOptional({ description: 'callback mode: one-time secret; keep it in the end user\'s session, present it to POST /v1/oauth/complete' })
+  state?: string;
   @ApiProperty() expires_at!: Date;
 }
 
@@ -61,4 +80,11 @@ export class OAuthConnectedResponse {
   @ApiProperty({ enum: ['connected'] }) status!: string;
   @ApiProperty({ example: '12345678@N00' }) nsid!: string;
   @ApiProperty() username!: string;
+}
+
+export class OAuthApprovedResponse {
+  @ApiProperty() user_id!: string;
+  @ApiProperty({ enum: ['approved'] }) status!: string;
+  @ApiProperty() oauth_token!: string;
+  @ApiProperty() return_url!: string;
 }

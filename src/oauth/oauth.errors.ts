@@ -25,3 +25,4 @@ export class OAuthCallbackDisabledProblem extends ProblemException {
     super('oauth-callback-disabled', 'OAuth Callback Disabled', 400, 'Callback mode is not enabled on this gateway; use mode "oob".');
   }
 }
+

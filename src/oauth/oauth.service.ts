@@ -1,14 +1,17 @@
-import { Injectable } from '@nestjs/common';
-import { NotFoundProblem, ProblemException } from '../common/problem/problem.exception';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { NotFoundProblem, ProblemException, ValidationProblem } from '../common/problem/problem.exception';
 import { FlickrApiService } from '../flickr/flickr-api.service';
 import { FlickrClient } from '../flickr/flickr.client';
 import { FlickrErrorProblem } from '../flickr/flickr.errors';
 import { EnvelopeService } from '../kms/envelope.service';
+import type { ScopedUser } from '../users/user.identity';
 import { UserConnectionService } from '../users/user-connection.service';
+import { UserErasure } from '../users/user-erasure';
 import { UserOwnershipService } from '../users/user-ownership.service';
 import { OAuthConfig } from './oauth.config';
 import { OAuthCallbackDisabledProblem, OAuthRequestInvalidProblem, OAuthVerifierRejectedProblem } from './oauth.errors';
-import type { FlickrPerms, OAuthMode, OAuthPendingRecord } from './oauth-pending.schema';
+import type { FlickrPerms, OAuthMode, OAuthPendingRecord, OAuthPendingState } from './oauth-pending.schema';
 import { OAuthClaimLock } from './oauth-claim.lock';
 import { OAuthPendingRepository } from './oauth-pending.repository';
 
@@ -21,7 +24,21 @@ export interface OAuthStarted {
   oauth_token: string;
   /** Where the user approves the connection on Flickr. */
   authorize_url: string;
+  /**
+   * Callback mode only: a one-time secret the client keeps in the end user's
+   * session and presents to POST /v1/oauth/complete; without it the approval
+   * connects nothing (binds the flow to the browser that started it).
+   */
+  state?: string;
   expires_at: Date;
+}
+
+/** Where the callback sends the browser: the client's return URL, with the request token to complete. */
+export interface OAuthApproved {
+  user_id: string;
+  status: 'approved';
+  oauth_token: string;
+  return_url: string;
 }
 
 /** What a completed connection answers. */
@@ -33,6 +50,10 @@ export interface OAuthConnected {
 }
 
 const pendingContext = (requestToken: string) => ({ collection: 'oauth_pending', recordId: requestToken });
+const verifierContext = (requestToken: string) => ({ collection: 'oauth_pending.verifier', recordId: requestToken });
+const stateHashOf = (state: string) => createHash('sha256').update(state).digest('base64url');
+/** The shape of a state we hand out (32 random bytes, base64url); anything else is refused without a lookup. */
+const STATE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * The OAuth 1.0a connection flow with Flickr: request token → user approval →
@@ -40,7 +61,7 @@ const pendingContext = (requestToken: string) => ({ collection: 'oauth_pending',
  * its record; each request is exchanged at most once, within its lifetime.
  */
 @Injectable()
-export class OAuthService {
+export class OAuthService implements OnModuleInit {
   constructor(
     private readonly config: OAuthConfig,
     private readonly pending: OAuthPendingRepository,
@@ -50,12 +71,20 @@ export class OAuthService {
     private readonly client: FlickrClient,
     private readonly ownership: UserOwnershipService,
     private readonly connections: UserConnectionService,
+    private readonly erasure: UserErasure,
   ) {}
 
-  /** Starts connecting `userId` (registered for `clientId` if new; 404 when another client owns it). */
-  async start(clientId: string, userId: string, mode: OAuthMode, perms: FlickrPerms, returnUrl?: string): Promise<OAuthStarted> {
+  onModuleInit(): void {
+    // Erasing a user drops its pending requests: an authorize link sent earlier can no longer connect anything.
+    this.erasure.register({ name: 'oauth-pending', eraseUser: async (user) => void (await this.pending.deleteByUser(user)) });
+  }
+
+  /** Starts connecting the scoped user (registered if new). */
+  async start(user: ScopedUser, mode: OAuthMode, perms: FlickrPerms, returnUrl?: string): Promise<OAuthStarted> {
     if (mode === 'callback' && !this.config.OAUTH_CALLBACK_ENABLED) throw new OAuthCallbackDisabledProblem();
-    await this.ownership.register(clientId, userId);
+    if (mode === 'callback' && !returnUrl) throw new ValidationProblem(['return_url: required in callback mode (the page of your app that completes the connection)']);
+    await this.ownership.register(user);
+    const state = mode === 'callback' ? randomBytes(32).toString('base64url') : undefined;
     const callback = mode === 'callback' ? (this.config.OAUTH_CALLBACK_URL as string) : 'oob';
     // Asking for a request token is safe to repeat, so it is retried like a read.
     const { requestToken, requestTokenSecret } = await this.flickr.upstream('read', () => this.client.requestToken(callback));
@@ -63,44 +92,74 @@ export class OAuthService {
     const expiresAt = new Date(now.getTime() + this.config.OAUTH_PENDING_TTL_S * 1000);
     await this.pending.insert({
       _id: requestToken,
-      client_id: clientId,
-      user_id: userId,
+      client_id: user.clientId,
+      user_id: user.userId,
       mode,
       perms,
       enc: await this.envelope.encrypt('user-tokens', pendingContext(requestToken), { oauth_token_secret: requestTokenSecret }),
       return_url: mode === 'callback' ? (returnUrl ?? null) : null,
+      state_hash: state ? stateHashOf(state) : null,
+      verifier_enc: null,
       state: 'pending',
       attempts: 0,
       created_at: now,
       expires_at: expiresAt,
     });
     return {
-      user_id: userId,
+      user_id: user.userId,
       mode,
       perms,
       oauth_token: requestToken,
       authorize_url: this.client.authorizeUrl(requestToken, perms),
+      ...(state ? { state } : {}),
       expires_at: expiresAt,
     };
   }
 
-  /** OOB mode: exchanges the PIN the user copied from Flickr. */
-  async verify(clientId: string, userId: string, requestToken: string, verifier: string): Promise<OAuthConnected> {
-    await this.ownership.assertOwned(clientId, userId);
+  /** OOB mode: exchanges the PIN the user copied from Flickr; only for the scoped user that started the request. */
+  async verify(user: ScopedUser, requestToken: string, verifier: string): Promise<OAuthConnected> {
+    await this.ownership.assertOwned(user);
     return this.exclusively(requestToken, async () => {
-      const record = await this.pending.claim(requestToken, 'oob', new Date(), this.config.OAUTH_VERIFY_MAX_ATTEMPTS, { clientId, userId });
+      const record = await this.pending.claim(requestToken, 'oob', 'pending', new Date(), this.config.OAUTH_VERIFY_MAX_ATTEMPTS, user);
       if (!record) throw new OAuthRequestInvalidProblem();
-      return this.exchange(record, verifier);
+      return this.exchange(record, verifier, 'pending');
     });
   }
 
-  /** Callback mode: Flickr redirected the user's browser here with the token and verifier. */
-  async callback(requestToken: string, verifier: string): Promise<{ connected: OAuthConnected; returnUrl: string | null }> {
+  /**
+   * Callback mode, step 1: Flickr redirected the end user's browser here with
+   * the token and verifier. Nothing is connected yet: the verifier is kept
+   * (encrypted) and the browser goes to the initiating client's return URL,
+   * whose session holds the state that completes the connection.
+   */
+  async callback(requestToken: string, verifier: string): Promise<OAuthApproved> {
     if (!this.config.OAUTH_CALLBACK_ENABLED) throw new NotFoundProblem();
     return this.exclusively(requestToken, async () => {
-      const record = await this.pending.claim(requestToken, 'callback', new Date(), this.config.OAUTH_VERIFY_MAX_ATTEMPTS);
-      if (!record) throw new OAuthRequestInvalidProblem();
-      return { connected: await this.exchange(record, verifier), returnUrl: record.return_url ?? null };
+      const verifierEnc = await this.envelope.encrypt('user-tokens', verifierContext(requestToken), { oauth_verifier: verifier });
+      const record = await this.pending.approve(requestToken, verifierEnc, new Date());
+      if (!record?.return_url) throw new OAuthRequestInvalidProblem();
+      return { user_id: record.user_id, status: 'approved', oauth_token: requestToken, return_url: record.return_url };
+    });
+  }
+
+  /**
+   * Callback mode, step 2: the initiating client presents the one-time state
+   * it was given at start (kept in the end user's session), for its own user.
+   * Any other client, user or state is refused like an unknown request.
+   */
+  async complete(user: ScopedUser, requestToken: string, state: string): Promise<OAuthConnected> {
+    if (!this.config.OAUTH_CALLBACK_ENABLED) throw new NotFoundProblem();
+    await this.ownership.assertOwned(user);
+    if (!STATE_PATTERN.test(state)) throw new OAuthRequestInvalidProblem();
+    return this.exclusively(requestToken, async () => {
+      const hash = stateHashOf(state);
+      const record = await this.pending.claim(requestToken, 'callback', 'approved', new Date(), this.config.OAUTH_VERIFY_MAX_ATTEMPTS, user, hash);
+      // The filter already matched the hash; compared again in constant time as defence in depth.
+      if (!record?.state_hash || !record.verifier_enc || !timingSafeEqual(Buffer.from(record.state_hash), Buffer.from(hash))) {
+        throw new OAuthRequestInvalidProblem();
+      }
+      const { oauth_verifier: verifier } = await this.envelope.decrypt(verifierContext(requestToken), record.verifier_enc);
+      return this.exchange(record, verifier, 'approved');
     });
   }
 
@@ -115,19 +174,19 @@ export class OAuthService {
     }
   }
 
-  private async exchange(record: OAuthPendingRecord, verifier: string): Promise<OAuthConnected> {
+  private async exchange(record: OAuthPendingRecord, verifier: string, releaseTo: OAuthPendingState): Promise<OAuthConnected> {
     let account;
     try {
       const { oauth_token_secret: secret } = await this.envelope.decrypt(pendingContext(record._id), record.enc);
       // Never retried: a request token is exchanged once.
       account = await this.flickr.upstream('write', () => this.client.accessToken(record._id, secret, verifier));
     } catch (error) {
-      await this.pending.release(record._id);
+      await this.pending.release(record._id, releaseTo);
       throw this.rejection(error, record);
     }
     await this.pending.deleteById(record._id);
     await this.connections.connect(
-      record.user_id,
+      { clientId: record.client_id, userId: record.user_id },
       { nsid: account.nsid, username: account.username, fullname: account.fullname ?? '', perms: record.perms },
       { token: account.oauthToken, secret: account.oauthTokenSecret },
     );

@@ -1,14 +1,18 @@
 import { Injectable } from '@nestjs/common';
+import { addressBucket } from '../auth/client-ip';
 import { RateLimitConfig } from './rate-limit.config';
 import { RateLimitedProblem } from './rate-limit.errors';
 import { RateLimitMetrics } from './rate-limit.metrics';
 import { SlidingWindowStore } from './sliding-window.store';
 
 /**
- * Brute-force protection: failed authentications are counted per source IP in
- * the same sliding window as every other limit; past the limit, that IP is
- * refused before any credential is checked (so it cannot make us run bcrypt).
- * When Redis is unreachable this fails open: authentication itself still holds.
+ * Brute-force protection: failed authentications are counted per source
+ * address (IPv6 by /64) and per presented key id, in the same sliding window
+ * as every other limit; past either limit, unverified attempts are refused
+ * before any credential is checked (so they cannot make us run bcrypt). It is
+ * never a kill switch: the guard does not consult it for a request whose key
+ * was verified recently (docs/authentication.md). When Redis is unreachable it
+ * fails open: authentication itself still holds.
  */
 @Injectable()
 export class AuthFailureLimiter {
@@ -18,26 +22,30 @@ export class AuthFailureLimiter {
     private readonly metrics: RateLimitMetrics,
   ) {}
 
-  /** Throws a 429 problem when `ip` has used up its failed attempts. */
-  async assertAllowed(ip: string): Promise<void> {
+  /** Throws a 429 problem when `ip`'s bucket, or the presented `keyId`, has used up its failed attempts. */
+  async assertAllowed(ip: string, keyId?: string): Promise<void> {
     if (!this.config.RATE_LIMIT_ENABLED) return;
     const { LIMIT, WINDOW } = this.limits();
-    const state = await this.store.peek(this.key(ip), LIMIT, WINDOW).catch(() => undefined);
-    if (state && !state.allowed) {
-      this.metrics.limited('ip', 'auth-failure');
-      throw new RateLimitedProblem('ip', 'auth-failure', LIMIT, WINDOW, Math.max(1, Math.ceil(state.retryAfterMs / 1000)), {});
+    for (const [scope, key] of this.keys(ip, keyId)) {
+      const state = await this.store.peek(key, LIMIT, WINDOW).catch(() => undefined);
+      if (state && !state.allowed) {
+        this.metrics.limited(scope, 'auth-failure');
+        throw new RateLimitedProblem(scope, 'auth-failure', LIMIT, WINDOW, Math.max(1, Math.ceil(state.retryAfterMs / 1000)), {});
+      }
     }
   }
 
-  /** Counts one failed authentication from `ip`. */
-  async recordFailure(ip: string): Promise<void> {
+  /** Counts one failed authentication from `ip` (and against `keyId` when the request named one). */
+  async recordFailure(ip: string, keyId?: string): Promise<void> {
     if (!this.config.RATE_LIMIT_ENABLED) return;
     const { LIMIT, WINDOW } = this.limits();
-    await this.store.hit(this.key(ip), LIMIT, WINDOW).catch(() => undefined);
+    for (const [, key] of this.keys(ip, keyId)) await this.store.hit(key, LIMIT, WINDOW).catch(() => undefined);
   }
 
-  private key(ip: string): string {
-    return `authfail:${ip}`;
+  private keys(ip: string, keyId?: string): Array<['ip' | 'key', string]> {
+    const keys: Array<['ip' | 'key', string]> = [['ip', `authfail:ip:${addressBucket(ip)}`]];
+    if (keyId) keys.push(['key', `authfail:key:${keyId}`]);
+    return keys;
   }
 
   private limits() {

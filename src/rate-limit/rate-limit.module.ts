@@ -12,7 +12,18 @@ import { SlidingWindowThrottlerStorage } from './sliding-window.throttler-storag
 
 
 
-const userIdOf = (req: FastifyRequest): string | undefined => (req.params as Record<string, string> | undefined)?.user_id;
+/**
+ * The client-scoped user a request names (`<client_id>/<user_id>`), or undefined
+ * without a `:user_id`. Scoped by the calling key's client, so
+ * requests naming another client's user id only ever count against the
+ * caller's own (possibly non-existent) user, never the other client's.
+ */
+const scopedUserOf = (req: FastifyRequest): string | undefined => {
+  const userId = (req.params as Record<string, string> | undefined)?.user_id;
+  if (userId === undefined) return undefined;
+  // No public route takes a user_id today; should one appear, its users share no window with any client's.
+  return `${principalOf(req)?.clientId ?? '~public'}/${userId}`;
+};
 
 /**
  * Per key, per user_id and class, and per source IP for unauthenticated
@@ -48,8 +59,8 @@ const userIdOf = (req: FastifyRequest): string | undefined => (req.params as Rec
             name: 'user',
             limit: (ctx) => config.userLimit(rateLimitClassOf(ctx)),
             ttl: config.RATE_LIMIT_USER_WINDOW_MS,
-            skipIf: (ctx) => userIdOf(ctx.switchToHttp().getRequest()) === undefined,
-            getTracker: (req) => userIdOf(req as FastifyRequest)!,
+            skipIf: (ctx) => scopedUserOf(ctx.switchToHttp().getRequest()) === undefined,
+            getTracker: (req) => scopedUserOf(req as FastifyRequest)!,
             // One window per user and class: uploads cannot eat the read budget, nor the reverse.
             generateKey: (ctx, userId) => `user:${rateLimitClassOf(ctx)}:${userId}`,
           },

@@ -25,5 +25,7 @@ export interface WindowResult {
  */
 export interface RateLimitPrincipal {
   keyId: string;
+  /** The client the key belongs to: per-user windows are scoped by it. */
+  clientId: string;
   rateLimit?: number | null;
 }

@@ -40,6 +40,22 @@ export class TokenRepository {
     return (await this.tokens.deleteOne({ user_id: userId }).exec()).deletedCount > 0;
   }
 
+  /**
+   * Scope migration: moves one bare-keyed token document to its scoped key
+   * (`user_id` = `<client_id>/<user_id>`) with its secrets re-sealed for that
+   * key, only if it still holds exactly what was read (a concurrent save wins).
+   */
+  async rekey(doc: TokenDocument, scopedKey: string, enc: Envelope): Promise<boolean> {
+    const unchanged = doc.enc ? { 'enc.wk': doc.enc.wk } : { oauth_token: doc.oauth_token, oauth_token_secret: doc.oauth_token_secret };
+    const res = await this.tokens
+      .updateOne(
+        { _id: doc._id, user_id: doc.user_id, ...unchanged },
+        { $set: { user_id: scopedKey, enc, updated_at: new Date() }, $unset: { oauth_token: 1, oauth_token_secret: 1 } },
+      )
+      .exec();
+    return res.modifiedCount === 1;
+  }
+
   findLegacyAfter(afterId: Types.ObjectId | null, limit: number): Promise<TokenDocument[]> {
     return this.tokens
       .find(afterId ? { ...LEGACY, _id: { $gt: afterId } } : LEGACY)

@@ -29,6 +29,14 @@ export class UploadJobRepository {
       .exec();
   }
 
+  /** Queued jobs of one scoped user (erasure); bounded by the per-client pending cap. */
+  findQueuedOfUser(clientId: string, userId: string): Promise<Array<Pick<UploadJobRecord, 'job_id' | 'client_id' | 'priority'>>> {
+    return this.jobs
+      .find({ client_id: clientId, user_id: userId, status: 'queued' }, { job_id: 1, client_id: 1, priority: 1, _id: 0 })
+      .lean<Array<Pick<UploadJobRecord, 'job_id' | 'client_id' | 'priority'>>>()
+      .exec();
+  }
+
   async setTicket(jobId: string, ticketId: string): Promise<void> {
     await this.jobs.updateOne({ _id: jobId }, { $set: { ticket_id: ticketId } }).exec();
   }

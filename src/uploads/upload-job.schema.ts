@@ -98,6 +98,8 @@ export const UploadJobSchema = new Schema<UploadJobRecord & { _id: string }>(
 );
 // The expiry sweep looks for old unfinished jobs.
 UploadJobSchema.index({ status: 1, created_at: 1 });
+// Erasure finds a scoped user's queued jobs.
+UploadJobSchema.index({ client_id: 1, user_id: 1, status: 1 });
 
 /** Collection `upload_idempotency`: (client, Idempotency-Key) → the job it created, for 24 h. */
 export interface UploadIdempotencyRecord {

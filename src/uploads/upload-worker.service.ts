@@ -4,9 +4,8 @@ import type { FlickrUserToken } from '../flickr/flickr.client';
 import { FlickrClient } from '../flickr/flickr.client';
 import { FlickrErrorProblem, FlickrReauthorizationRequiredProblem, FlickrUnavailableProblem, FlickrUpstreamError } from '../flickr/flickr.errors';
 import { FlickrUploadClient } from '../flickr/flickr-upload.client';
-import { ProblemException } from '../common/problem/problem.exception';
-import { TokenStore } from '../tokens/token.store';
-import { UserConnectionService } from '../users/user-connection.service';
+import { NotFoundProblem, ProblemException } from '../common/problem/problem.exception';
+import { FlickrNotConnectedProblem, UserConnectionService } from '../users/user-connection.service';
 import { UploadJobRepository } from './upload-job.repository';
 import type { UploadJobRecord } from './upload-job.schema';
 import { UploadLifecycle } from './upload-lifecycle.service';
@@ -35,7 +34,8 @@ export class FinalUploadError extends Error {
 export type RunOutcome = 'completed' | 'skipped';
 
 /**
- * Runs one attempt of an upload job: reads the token through TokenStore,
+ * Runs one attempt of an upload job: reads the token of the job's scoped user
+ * through the connection service,
  * finds a photo an earlier run may already have created, otherwise streams
  * the staged file to Flickr (async mode) and polls the ticket. Every upstream
  * exchange goes through FlickrApiService.upstream, so the shared budget and
@@ -50,7 +50,6 @@ export class UploadWorker {
     private readonly jobs: UploadJobRepository,
     private readonly lifecycle: UploadLifecycle,
     private readonly staging: UploadStagingStore,
-    private readonly tokens: TokenStore,
     private readonly connections: UserConnectionService,
     private readonly flickr: FlickrApiService,
     private readonly client: FlickrClient,
@@ -87,12 +86,15 @@ export class UploadWorker {
   }
 
   private async upload(job: UploadJobRecord): Promise<string> {
-    const stored = await this.tokens.get(job.user_id).catch((err: Error) => {
+    // Through the ownership-aware connection service, by the job's scoped user: a job of an erased user can
+    // never run with the token of a later user of the same name (of this client or another).
+    const { tokens: stored } = await this.connections.tokensFor({ clientId: job.client_id, userId: job.user_id }).catch((err: Error) => {
       // A token that cannot be decrypted will not decrypt on a retry either.
       if (err.name === 'DecryptionFailedError') throw new FinalUploadError('flickr-token-unreadable');
+      if (err instanceof NotFoundProblem) throw new FinalUploadError('user-erased');
+      if (err instanceof FlickrNotConnectedProblem) throw new FinalUploadError('flickr-not-connected');
       throw err;
     });
-    if (!stored) throw new FinalUploadError('flickr-not-connected');
     const token: FlickrUserToken = { oauthToken: stored.token, oauthTokenSecret: stored.secret };
 
     // A re-run (retry, or another worker after this one died) may follow an upload that reached Flickr.
@@ -160,7 +162,7 @@ export class UploadWorker {
           ? this.flickr.toProblem(error)
           : new RetryableUploadError(describe(error));
     if (problem instanceof FlickrReauthorizationRequiredProblem) {
-      await this.connections.markReauthorizationRequired(job.user_id);
+      await this.connections.markReauthorizationRequired({ clientId: job.client_id, userId: job.user_id });
       await this.lifecycle.finalize(job.job_id, ['active'], 'failed', { reason: 'flickr-reauthorization-required' });
       return new FinalUploadError('flickr-reauthorization-required');
     }

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { Redis } from 'ioredis';
 import { validateSync } from 'class-validator';
 import type { Principal } from '../auth/principal';
 import { NotFoundProblem, ValidationProblem } from '../common/problem/problem.exception';
 import { NotReplicatedProblem, RedisReplication } from '../redis/redis.replication';
+import type { ScopedUser } from '../users/user.identity';
+import { UserErasure } from '../users/user-erasure';
 import { UserOwnershipService } from '../users/user-ownership.service';
 import { UploadIdempotencyStore } from './upload-idempotency.store';
 import { UploadJobRepository } from './upload-job.repository';
@@ -44,7 +46,7 @@ export function toJobView(r: UploadJobRecord): UploadJobView {
  * the job and queues it in the client's lane. The worker does the rest.
  */
 @Injectable()
-export class UploadsService {
+export class UploadsService implements OnModuleInit {
   constructor(
     private readonly config: UploadsConfig,
     private readonly ownership: UserOwnershipService,
@@ -56,11 +58,28 @@ export class UploadsService {
     private readonly replication: RedisReplication,
     // The same shared client the lanes store admits with: WAIT covers that connection's writes.
     @Inject(Redis) private readonly redis: Redis,
+    private readonly erasure: UserErasure,
   ) {}
+
+  onModuleInit(): void {
+    this.erasure.register({ name: 'uploads', eraseUser: (user) => this.cancelAllOf(user) });
+  }
+
+  /**
+   * Erasure: cancels every queued job of the scoped user (staged file and cap
+   * slots released). A job a worker already runs finishes or fails on its own;
+   * its next token read finds no user and ends it.
+   */
+  async cancelAllOf(user: ScopedUser): Promise<void> {
+    for (const job of await this.jobs.findQueuedOfUser(user.clientId, user.userId)) {
+      const cancelled = await this.lifecycle.finalize(job.job_id, ['queued'], 'cancelled', { reason: 'user-erased' });
+      if (cancelled) await this.lanes.unqueue(job.job_id, job.client_id, job.priority);
+    }
+  }
 
   /** Receives one upload; 202 answer, or a problem (404, 409, 413, 415, 429, 503). */
   async accept(principal: Principal, userId: string, idempotencyKey: string | undefined, req: IncomingMessage): Promise<UploadAcceptedView> {
-    await this.ownership.assertOwned(principal.clientId, userId);
+    await this.ownership.assertOwned({ clientId: principal.clientId, userId });
     const jobId = randomUUID();
     const answer: UploadAcceptedView = { job_id: jobId, status: 'queued', status_url: `/v1/uploads/${jobId}` };
 

@@ -1,7 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { AuditTrail } from '../audit/audit.trail';
 import { ProblemException } from '../common/problem/problem.exception';
 import { FlickrReauthorizationRequiredProblem } from '../flickr/flickr.errors';
 import { type FlickrTokens, TokenStore } from '../tokens/token.store';
+import { type ScopedUser, scopedUserKey } from './user.identity';
+import { UserErasure } from './user-erasure';
 import { UserRepository } from './user.repository';
 import type { FlickrConnection, UserRecord } from './user.schema';
 import { UserOwnershipService } from './user-ownership.service';
@@ -9,7 +12,9 @@ import { UserOwnershipService } from './user-ownership.service';
 /** 409: the user has not connected a Flickr account yet. */
 export class FlickrNotConnectedProblem extends ProblemException {
   constructor() {
-    super('flickr-not-connected', 'Flickr Account Not Connected', 409, 'This user has not connected a Flickr account; start with POST /v1/oauth/start.');
+    super('flickr-not-connected', 'Flickr Account Not Connected', 409, 'This user has not connected a Flickr account; start with POST /v1/oauth/start.', {
+      connection_state: 'not_connected',
+    });
   }
 }
 
@@ -21,9 +26,20 @@ export interface FlickrAccount {
   perms: FlickrConnection['perms'];
 }
 
+/** A scoped user's Flickr token with the record it belongs to. */
+export interface UserTokens {
+  user: UserRecord;
+  tokens: FlickrTokens;
+}
+
+/** Whether the record is still in the pre-scoping shape (ObjectId `_id`). */
+const isLegacy = (record: UserRecord): boolean => typeof record._id !== 'string';
+
 /**
- * A user's Flickr connection: the token (through TokenStore, the only code
- * that touches it) and the public state shown by GET /v1/users/:user_id.
+ * A scoped user's Flickr connection: the token (through TokenStore, the only
+ * code that touches it, under the scoped key) and the public state shown by
+ * GET /v1/users/:user_id. Every token reader goes through here, so a token is
+ * only ever used for the client that owns the user.
  */
 @Injectable()
 export class UserConnectionService {
@@ -33,49 +49,69 @@ export class UserConnectionService {
     private readonly users: UserRepository,
     private readonly ownership: UserOwnershipService,
     private readonly tokens: TokenStore,
+    private readonly erasure: UserErasure,
+    private readonly audit: AuditTrail,
   ) {}
 
   /** Stores the access token (encrypted) first, then marks the user connected, so a connected user always has a token. */
-  async connect(userId: string, account: FlickrAccount, tokens: FlickrTokens): Promise<void> {
-    await this.tokens.save(userId, tokens);
+  async connect(user: ScopedUser, account: FlickrAccount, tokens: FlickrTokens): Promise<void> {
+    const record = await this.ownership.assertOwned(user);
+    await this.tokens.save(scopedUserKey(user), tokens);
+    if (isLegacy(record)) await this.tokens.delete(record.user_id);
     const now = new Date();
-    await this.users.setFlickrConnection(userId, { state: 'connected', ...account, connected_at: now, changed_at: now });
+    await this.users.setFlickrConnection(record, { state: 'connected', ...account, connected_at: now, changed_at: now });
   }
 
   /** Flickr refused the user's token (code 98): calls stop until the user connects again. */
-  async markReauthorizationRequired(userId: string): Promise<void> {
-    if (await this.users.markFlickrReauthorizationRequired(userId, new Date())) {
-      this.logger.warn({ userId }, 'Flickr refused the token; the connection needs re-authorisation');
+  async markReauthorizationRequired(user: ScopedUser): Promise<void> {
+    const record = await this.users.findScoped(user);
+    if (record && (await this.users.markFlickrReauthorizationRequired(record, new Date()))) {
+      this.logger.warn({ clientId: user.clientId, userId: user.userId }, 'Flickr refused the token; the connection needs re-authorisation');
     }
   }
 
   /**
-   * The user's Flickr token for a call on behalf of `clientId`: 404 for unknown
-   * or foreign users, 409 when not connected, 401 when Flickr refused it before.
+   * The scoped user's Flickr token: 404 when the client has no such user, 409
+   * `flickr-not-connected` or `flickr-reauthorization-required` otherwise.
    */
-  async tokensFor(clientId: string, userId: string): Promise<FlickrTokens> {
-    const user = await this.ownership.assertOwned(clientId, userId);
-    return this.tokensOf(user);
-  }
-
-  /** As tokensFor, for a user already known to the caller (the worker, which has no client request). */
-  async tokensOfUser(userId: string): Promise<FlickrTokens> {
-    const user = await this.users.findById(userId);
-    if (!user) throw new FlickrNotConnectedProblem();
-    return this.tokensOf(user);
-  }
-
-  /** Erases the user: its stored token, its connection and its registration. */
-  async erase(clientId: string, userId: string): Promise<void> {
-    await this.ownership.assertOwned(clientId, userId);
-    await this.tokens.delete(userId);
-    await this.users.deleteById(userId);
-  }
-
-  private async tokensOf(user: UserRecord): Promise<FlickrTokens> {
-    if (user.flickr?.state === 'reauthorization_required') throw new FlickrReauthorizationRequiredProblem();
-    const tokens = user.flickr ? await this.tokens.get(user.user_id) : null;
+  async tokensFor(user: ScopedUser): Promise<UserTokens> {
+    const record = await this.ownership.assertOwned(user);
+    if (record.flickr?.state === 'reauthorization_required') throw new FlickrReauthorizationRequiredProblem();
+    const tokens = record.flickr ? await this.readTokens(record) : null;
     if (!tokens) throw new FlickrNotConnectedProblem();
-    return tokens;
+    return { user: record, tokens };
+  }
+
+  /**
+   * Erases the scoped user: its registration first (so new requests see no
+   * user), then every feature's part (queued uploads, pending OAuth requests,
+   * cached answers), then the token, and records it in the audit trail.
+   * Idempotent: erasing a user the client does not have succeeds and changes
+   * nothing of anyone else's.
+   */
+  async erase(user: ScopedUser, actor: string): Promise<void> {
+    const record = await this.users.findScoped(user);
+    if (record && record.client_id === user.clientId) await this.users.deleteRecord(record);
+    const steps = await this.erasure.run(user);
+    await this.tokens.delete(scopedUserKey(user));
+    if (record && isLegacy(record)) await this.tokens.delete(record.user_id);
+    await this.audit.record({
+      action: 'user.erased',
+      actor,
+      target: scopedUserKey(user),
+      details: { client_id: user.clientId, user_id: user.userId, existed: record !== null, steps },
+    });
+  }
+
+  /**
+   * The token of a connected record. A legacy record's token may still sit
+   * under the bare user_id or already under the scoped key (the migration moves
+   * tokens before users): read the old place first, then the new one, so a move
+   * between the two reads is never missed.
+   */
+  private async readTokens(record: UserRecord): Promise<FlickrTokens | null> {
+    const scoped = scopedUserKey({ clientId: record.client_id, userId: record.user_id });
+    if (!isLegacy(record)) return this.tokens.get(scoped);
+    return (await this.tokens.get(record.user_id)) ?? this.tokens.get(scoped);
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { NotFoundProblem } from '../common/problem/problem.exception';
+import type { ScopedUser } from './user.identity';
 import { UserRepository } from './user.repository';
 import type { FlickrConnectionState, UserRecord } from './user.schema';
 
@@ -30,24 +31,26 @@ export function toUserView(r: UserRecord): UserView {
 }
 
 /**
- * Every user_id belongs to the client that registered it. Unknown and foreign
- * users get the identical 404, so a client cannot probe for others' users.
+ * Users are scoped to their client: a client's `user_id` names only its own
+ * user, so another client's user of the same name is simply not there
+ * (unknown and foreign ids are indistinguishable by construction).
  */
 @Injectable()
 export class UserOwnershipService {
   constructor(private readonly users: UserRepository) {}
 
-  /** The user if `clientId` owns it; NotFoundProblem otherwise (unknown or foreign alike). */
-  async assertOwned(clientId: string, userId: string): Promise<UserRecord> {
-    const record = await this.users.findById(userId);
-    if (!record || record.client_id !== clientId) throw new NotFoundProblem();
+  /** The scoped user; NotFoundProblem when the client has no such user. */
+  async assertOwned(user: ScopedUser): Promise<UserRecord> {
+    const record = await this.users.findScoped(user);
+    // The client check is redundant with the scoped lookup; kept so a legacy record can never leak.
+    if (!record || record.client_id !== user.clientId) throw new NotFoundProblem();
     return record;
   }
 
-  /** Idempotent: creates the user for `clientId`, returns it again on repeats; 404 when another client owns it. */
-  async register(clientId: string, userId: string): Promise<UserRecord> {
-    const record = await this.users.insertIfAbsent(userId, clientId, new Date());
-    if (record.client_id !== clientId) throw new NotFoundProblem();
+  /** Idempotent: creates the client's user, or returns it again on repeats. */
+  async register(user: ScopedUser): Promise<UserRecord> {
+    const record = await this.users.insertIfAbsent(user, new Date());
+    if (record.client_id !== user.clientId) throw new NotFoundProblem();
     return record;
   }
 }

@@ -1,53 +1,149 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Model } from 'mongoose';
-import { type FlickrConnection, USER_MODEL, type UserRecord } from './user.schema';
+import type { Model, Types } from 'mongoose';
+import { type ScopedUser, scopedUserKey } from './user.identity';
+import { type FlickrConnection, LEGACY_USER_ID_INDEX, USER_MODEL, type UserRecord } from './user.schema';
 
-/** Adapter over `users`. */
+/** How often the repository re-checks whether legacy (pre-scoping) records are left. */
+const LEGACY_RECHECK_MS = 30_000;
+
+/**
+ * Adapter over `users`. Scoped records are found by `_id`. While records
+ * written before the scoping are left (ObjectId `_id`, moved by
+ * `users:scope-migrate`), a miss also looks for the legacy shape, so reads keep
+ * working during the migration; once none are left that second query stops.
+ */
 @Injectable()
-export class UserRepository {
+export class UserRepository implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(UserRepository.name);
+  /** True until a check has found no legacy record; new records are never legacy, so it never turns back on. */
+  private legacyPossible = true;
+  private timer?: NodeJS.Timeout;
+
   constructor(@InjectModel(USER_MODEL) private readonly users: Model<UserRecord>) {}
 
-  async findById(userId: string): Promise<UserRecord | null> {
-    return this.users.findOne({ user_id: userId }).lean<UserRecord>().exec();
+  async onModuleInit(): Promise<void> {
+    // The pre-scoping unique index on the bare user_id would refuse a second client's user of the same name.
+    await this.dropLegacyIndex(LEGACY_USER_ID_INDEX).catch((err: Error) => this.logger.warn(`could not drop the legacy user_id index: ${err.message}`));
+    await this.recheckLegacy();
+    if (this.legacyPossible) {
+      this.timer = setInterval(() => void this.recheckLegacy(), LEGACY_RECHECK_MS);
+      this.timer.unref();
+    }
   }
 
-  /** Inserts the user for `clientId` unless it exists; returns the stored record either way. */
-  async insertIfAbsent(userId: string, clientId: string, at: Date): Promise<UserRecord> {
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** The scoped user (or its legacy record while the migration has not moved it). */
+  async findScoped(user: ScopedUser): Promise<UserRecord | null> {
+    const key = scopedUserKey(user);
+    const record = await this.users.findById(key).lean<UserRecord>().exec();
+    if (record || !this.legacyPossible) return record;
+    const legacy = await this.findLegacy(user);
+    // The migration may have moved it between the two reads: look at the new place once more.
+    return legacy ?? this.users.findById(key).lean<UserRecord>().exec();
+  }
+
+  /** Inserts the scoped user unless it exists; returns the stored record either way. */
+  async insertIfAbsent(user: ScopedUser, at: Date): Promise<UserRecord> {
+    const existing = await this.findScoped(user);
+    if (existing) return existing;
+    const key = scopedUserKey(user);
     try {
       const record = await this.users
         .findOneAndUpdate(
-          { user_id: userId },
-          { $setOnInsert: { user_id: userId, client_id: clientId, created_at: at, flickr: null } },
+          { _id: key },
+          { $setOnInsert: { _id: key, user_id: user.userId, client_id: user.clientId, created_at: at, flickr: null } },
           { upsert: true, returnDocument: 'after' },
         )
         .lean<UserRecord>()
         .exec();
       return record as UserRecord;
     } catch (err) {
-      // Two concurrent upserts: the loser hits the unique index; the winner's record is the answer.
-      if ((err as { code?: number }).code === 11000) return (await this.findById(userId)) as UserRecord;
+      // Two concurrent upserts: the loser hits the _id index; the winner's record is the answer.
+      if ((err as { code?: number }).code === 11000) {
+        const winner = await this.users.findById(key).lean<UserRecord>().exec();
+        if (winner) return winner;
+      }
       throw err;
     }
   }
 
-  async setFlickrConnection(userId: string, connection: FlickrConnection): Promise<void> {
-    await this.users.updateOne({ user_id: userId }, { $set: { flickr: connection } }).exec();
+  async setFlickrConnection(record: UserRecord, connection: FlickrConnection): Promise<void> {
+    await this.users.updateOne({ _id: record._id }, { $set: { flickr: connection } }).exec();
   }
 
   /** Flips a connected account to `reauthorization_required`; a no-op for users without a connection. */
-  async markFlickrReauthorizationRequired(userId: string, at: Date): Promise<boolean> {
+  async markFlickrReauthorizationRequired(record: UserRecord, at: Date): Promise<boolean> {
     const result = await this.users
       .updateOne(
-        { user_id: userId, 'flickr.state': 'connected' },
+        { _id: record._id, 'flickr.state': 'connected' },
         { $set: { 'flickr.state': 'reauthorization_required', 'flickr.changed_at': at } },
       )
       .exec();
     return result.modifiedCount > 0;
   }
 
-  async deleteById(userId: string): Promise<boolean> {
-    const result = await this.users.deleteOne({ user_id: userId }).exec();
+  async deleteRecord(record: UserRecord): Promise<boolean> {
+    const result = await this.users.deleteOne({ _id: record._id }).exec();
     return result.deletedCount > 0;
+  }
+
+  // ---- the scope migration (users:scope-migrate) ----
+
+  /** Legacy records (ObjectId `_id`) after `afterId`, in `_id` order. */
+  findLegacyAfter(afterId: Types.ObjectId | null, limit: number): Promise<UserRecord[]> {
+    const filter = afterId ? { _id: { $type: 'objectId' as const, $gt: afterId } } : { _id: { $type: 'objectId' as const } };
+    return this.users.find(filter).sort({ _id: 1 }).limit(limit).lean<UserRecord[]>().exec();
+  }
+
+  findLegacyById(id: Types.ObjectId): Promise<UserRecord | null> {
+    return this.users.findById(id).lean<UserRecord>().exec();
+  }
+
+  countLegacy(): Promise<number> {
+    return this.users.countDocuments({ _id: { $type: 'objectId' } }).exec();
+  }
+
+  /** Writes the scoped copy of a legacy record (replacing an earlier copy of the same record). */
+  async putScopedCopy(legacy: UserRecord): Promise<void> {
+    const key = scopedUserKey({ clientId: legacy.client_id, userId: legacy.user_id });
+    const { _id: _legacyId, ...fields } = legacy;
+    await this.users.replaceOne({ _id: key }, { ...fields, _id: key }, { upsert: true }).exec();
+  }
+
+  /** Deletes a legacy record only if it still holds exactly what was copied (a concurrent change forces another copy). */
+  async deleteLegacyIfUnchanged(legacy: UserRecord): Promise<boolean> {
+    const filter: Record<string, unknown> = { _id: legacy._id, 'flickr.changed_at': legacy.flickr?.changed_at ?? null };
+    if (!legacy.flickr) filter.flickr = null;
+    const result = await this.users.deleteOne(filter).exec();
+    return result.deletedCount > 0;
+  }
+
+  /** Drops the pre-scoping unique index on the bare user_id, if present. */
+  async dropLegacyIndex(name: string): Promise<boolean> {
+    const indexes = await this.users.collection.indexes().catch(() => []);
+    if (!indexes.some((i) => i.name === name)) return false;
+    await this.users.collection.dropIndex(name);
+    return true;
+  }
+
+  private findLegacy(user: ScopedUser): Promise<UserRecord | null> {
+    return this.users.findOne({ user_id: user.userId, client_id: user.clientId, _id: { $type: 'objectId' } }).lean<UserRecord>().exec();
+  }
+
+  private async recheckLegacy(): Promise<void> {
+    try {
+      this.legacyPossible = (await this.users.exists({ _id: { $type: 'objectId' } }).exec()) !== null;
+      if (!this.legacyPossible && this.timer) {
+        clearInterval(this.timer);
+        this.timer = undefined;
+      }
+    } catch (err) {
+      // Unknown: keep looking for legacy records (correct, only slower on misses).
+      this.logger.warn(`could not check for legacy user records: ${(err as Error).message}`);
+    }
   }
 }

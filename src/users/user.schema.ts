@@ -1,4 +1,4 @@
-import { Schema } from 'mongoose';
+import { Schema, type Types } from 'mongoose';
 
 export const USER_MODEL = 'User';
 
@@ -18,8 +18,14 @@ export interface FlickrConnection {
   changed_at: Date;
 }
 
-/** Collection `users`: which client owns each user_id, and its Flickr connection. */
+/**
+ * Collection `users`: one document per scoped user, `_id` = `<client_id>/<user_id>`
+ * (scopedUserKey), so every lookup hits the primary key. Records written before
+ * the scoping have an ObjectId `_id` and a globally unique `user_id` until
+ * `users:scope-migrate` moves them (docs/runbooks/scope-migration.md).
+ */
 export interface UserRecord {
+  _id: string | Types.ObjectId;
   user_id: string;
   client_id: string;
   created_at: Date;
@@ -41,10 +47,17 @@ const FlickrConnectionSchema = new Schema<FlickrConnection>(
 
 export const UserSchema = new Schema<UserRecord>(
   {
-    user_id: { type: String, required: true, unique: true },
-    client_id: { type: String, required: true, index: true },
+    // Mixed: string keys for scoped records, ObjectId for legacy ones still to migrate.
+    _id: { type: Schema.Types.Mixed },
+    user_id: { type: String, required: true },
+    client_id: { type: String, required: true },
     created_at: { type: Date, required: true },
     flickr: { type: FlickrConnectionSchema, default: null },
   },
   { collection: 'users', versionKey: false },
 );
+// Listing a client's users; lookups use _id.
+UserSchema.index({ client_id: 1, user_id: 1 });
+
+/** The pre-scoping unique index on the bare user_id; dropped by the scope migration. */
+export const LEGACY_USER_ID_INDEX = 'user_id_1';

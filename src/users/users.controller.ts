@@ -42,26 +42,26 @@ export class UsersController {
   @Get(':user_id')
   @ApiOperation({ summary: 'A user of the calling client, with its Flickr connection state' })
   @ApiOkResponse({ type: UserResponse })
-  @ApiNotFoundResponse({ description: 'unknown, or owned by another client (same answer)' })
+  @ApiNotFoundResponse({ description: 'no such user of this client' })
   async get(@CurrentPrincipal() principal: Principal, @Param() params: UserParams): Promise<UserView> {
-    return toUserView(await this.ownership.assertOwned(principal.clientId, params.user_id));
+    return toUserView(await this.ownership.assertOwned({ clientId: principal.clientId, userId: params.user_id }));
   }
 
   @Put(':user_id')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Register a user for the calling client (idempotent)' })
+  @ApiOperation({ summary: 'Register a user for the calling client (idempotent; user ids are per client, so any free or foreign-looking id works)' })
   @ApiOkResponse({ type: UserResponse })
-  @ApiNotFoundResponse({ description: 'the user_id belongs to another client' })
   async put(@CurrentPrincipal() principal: Principal, @Param() params: UserParams): Promise<UserView> {
-    return toUserView(await this.ownership.register(principal.clientId, params.user_id));
+    return toUserView(await this.ownership.register({ clientId: principal.clientId, userId: params.user_id }));
   }
 
   @Delete(':user_id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Erase a user: its stored Flickr token, its connection and its registration' })
-  @ApiNoContentResponse({ description: 'erased' })
-  @ApiNotFoundResponse({ description: 'unknown, or owned by another client (same answer)' })
+  @ApiOperation({
+    summary: 'Erase a user: queued uploads cancelled, pending OAuth requests and cached Flickr answers dropped, token and registration deleted (idempotent)',
+  })
+  @ApiNoContentResponse({ description: 'erased, or there was no such user of this client (same answer)' })
   async delete(@CurrentPrincipal() principal: Principal, @Param() params: UserParams): Promise<void> {
-    await this.connections.erase(principal.clientId, params.user_id);
+    await this.connections.erase({ clientId: principal.clientId, userId: params.user_id }, `key:${principal.keyId}`);
   }
 }

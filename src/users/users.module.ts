@@ -1,19 +1,22 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { AuditModule } from '../audit/audit.module';
 import { TokensModule } from '../tokens/tokens.module';
+import { UserErasure } from './user-erasure';
+import { UserScopeMigrationService } from './user-scope-migration.service';
 import { UserRepository } from './user.repository';
 import { USER_MODEL, UserSchema } from './user.schema';
 import { UserConnectionService } from './user-connection.service';
 import { UserOwnershipService } from './user-ownership.service';
 
 /**
- * The user registry (user_id → owning client) and each user's Flickr
+ * The user registry (scoped users: (client_id, user_id) → record) and each user's Flickr
  * connection. No routes: the worker imports it too; the API adds
  * UsersHttpModule.
  */
 @Module({
-  imports: [TokensModule, MongooseModule.forFeature([{ name: USER_MODEL, schema: UserSchema }])],
-  providers: [UserRepository, UserOwnershipService, UserConnectionService],
-  exports: [UserOwnershipService, UserConnectionService],
+  imports: [TokensModule, AuditModule, MongooseModule.forFeature([{ name: USER_MODEL, schema: UserSchema }])],
+  providers: [UserRepository, UserOwnershipService, UserConnectionService, UserErasure, UserScopeMigrationService],
+  exports: [UserOwnershipService, UserConnectionService, UserErasure, UserScopeMigrationService],
 })
 export class UsersModule {}

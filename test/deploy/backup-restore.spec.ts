@@ -65,14 +65,14 @@ describe('MongoDB backup and restore', () => {
 
   /** Registers the user and connects it to the fake Flickr the way /v1/oauth/verify does (token + connected state). */
   async function connect(app: TestApp, clientId: string, userId: string): Promise<void> {
-    await app.app.get(UserOwnershipService).register(clientId, userId);
+    await app.app.get(UserOwnershipService).register({ clientId, userId });
     const client = app.app.get(FlickrClient);
     const { requestToken, requestTokenSecret } = await client.requestToken('oob');
     const verifier = fake.approve(requestToken, '12345678@N00', 'read');
     const { oauthToken, oauthTokenSecret } = await client.accessToken(requestToken, requestTokenSecret, verifier);
     await app.app
       .get(UserConnectionService)
-      .connect(userId, { nsid: '12345678@N00', username: 'alice', fullname: 'Alice', perms: 'read' }, { token: oauthToken, secret: oauthTokenSecret });
+      .connect({ clientId, userId }, { nsid: '12345678@N00', username: 'alice', fullname: 'Alice', perms: 'read' }, { token: oauthToken, secret: oauthTokenSecret });
   }
 
   const login = (app: TestApp, key: IssuedApiKey, user: string) =>

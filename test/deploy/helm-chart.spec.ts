@@ -247,3 +247,54 @@ describe('helm template (defaults + existingSecret)', () => {
     expect(config.REDIS_SENTINELS).toBeUndefined();
   });
 });
+
+describe('helm template: trusted proxies behind the Ingress (AUTH_TRUSTED_PROXIES)', () => {
+  const withIngress = ['--set', 'existingSecret=s', '--set', 'ingress.enabled=true'];
+
+  it('the schema refuses the Ingress without auth.trustedProxies', () => {
+    for (const args of [withIngress, [...withIngress, '--set-json', 'auth.trustedProxies=[]']]) {
+      const { status, output } = template(args);
+      expect({ args, status }).toEqual({ args, status: 1 });
+      expect(output).toMatch(/values don't meet the specifications of the schema/);
+      expect(output).toMatch(/trustedProxies/);
+    }
+  });
+
+  it('the template still fails loudly when schema validation is skipped', () => {
+    const { status, output } = template([...withIngress, '--skip-schema-validation']);
+    expect(status).toBe(1);
+    expect(output).toMatch(/auth\.trustedProxies is required when ingress\.enabled is true/);
+  });
+
+  it('refuses entries that are not IPs or CIDRs, and the variable set through config', () => {
+    const bad = template([...withIngress, '--set-json', 'auth.trustedProxies=["ingress-nginx"]']);
+    expect(bad.status).toBe(1);
+    expect(bad.output).toMatch(/trustedProxies\/0/);
+    const clash = template([...withIngress, '--set-json', 'auth.trustedProxies=["10.0.0.0/8"]', '--set', 'config.AUTH_TRUSTED_PROXIES=10.0.0.0/8']);
+    expect(clash.status).toBe(1);
+    expect(clash.output).toMatch(/set auth\.trustedProxies/);
+  });
+
+  it('with them set, the API pods get AUTH_TRUSTED_PROXIES joined with ","', () => {
+    const { status, docs } = template([...withIngress, '--set-json', 'auth.trustedProxies=["10.244.0.0/16","fd00:10:244::/56"]']);
+    expect(status).toBe(0);
+    expect(byKind(docs, 'Ingress')).toHaveLength(1);
+    // Follow the API container's own references to the object that holds the variable.
+    const [container] = deployment(docs, 'api').spec.template.spec.containers;
+    const configMapName = container.envFrom.find((e: { configMapRef?: { name: string } }) => e.configMapRef).configMapRef.name;
+    const config = byKind(docs, 'ConfigMap').find((c) => c.metadata.name === configMapName)!.data!;
+    expect(config.AUTH_TRUSTED_PROXIES).toBe('10.244.0.0/16,fd00:10:244::/56');
+    expect(container.env).toBeUndefined();
+  });
+
+  it('the full test values (Ingress on) set them; without an Ingress they stay unset (socket address only)', () => {
+    const full = template(['-f', FULL_VALUES]);
+    expect(full.status).toBe(0);
+    const fullConfig = byKind(full.docs, 'ConfigMap').find((c) => c.metadata.name.endsWith('-config'))!.data!;
+    expect(fullConfig.AUTH_TRUSTED_PROXIES).toBe('10.244.0.0/16,fd00:10:244::/56');
+    const plain = template(['--set', 'existingSecret=s']);
+    expect(plain.status).toBe(0);
+    const plainConfig = byKind(plain.docs, 'ConfigMap').find((c) => c.metadata.name.endsWith('-config'))!.data!;
+    expect(plainConfig.AUTH_TRUSTED_PROXIES).toBeUndefined();
+  });
+});

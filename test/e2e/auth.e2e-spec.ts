@@ -96,9 +96,10 @@ describe('API-key authentication (real app, Redis, FerretDB)', () => {
     expect(unknown.status).toBe(404);
     const [fb, ub] = [(await foreign.json()) as any, (await unknown.json()) as any];
     expect({ ...fb, instance: undefined, requestId: undefined }).toEqual({ ...ub, instance: undefined, requestId: undefined });
-    // Claiming B's user is a 404 too, and does not change the owner.
-    expect((await put(a, '/v1/users/owned-by-b', keyA.api_key)).status).toBe(404);
+    // User ids are per client: A registering the same id gets a user of its own, and B's is unchanged.
+    expect((await put(a, '/v1/users/owned-by-b', keyA.api_key)).status).toBe(200);
     expect((await get(a, '/v1/users/owned-by-b', keyB.api_key)).status).toBe(200);
+    expect((await get(a, '/v1/users/owned-by-b', keyA.api_key)).status).toBe(200);
   });
 
   it('gives client keys 403 on /admin', async () => {

@@ -26,7 +26,7 @@ describe('connecting Flickr accounts and calling Flickr through the gateway', ()
   const start = async (userId: string, mode = 'oob', extra: Record<string, unknown> = {}) => {
     const res = await post('/v1/oauth/start', { user_id: userId, mode, perms: 'write', ...extra });
     expect(res.status).toBe(201);
-    return (await res.json()) as { oauth_token: string; authorize_url: string; expires_at: string };
+    return (await res.json()) as { oauth_token: string; authorize_url: string; expires_at: string; state?: string };
   };
 
   beforeAll(async () => {
@@ -139,12 +139,16 @@ describe('connecting Flickr accounts and calling Flickr through the gateway', ()
     expect((await fetch(`${t.url}/v1/users/alice-7`, { headers: h })).status).toBe(404);
     const call = await fetch(`${t.url}/v1/users/alice-7/flickr/flickr.test.login`, { method: 'POST', headers: h, body: '{}' });
     expect(call.status).toBe(404);
+    // User ids are per client: the other client's alice-7 is its own, new, unconnected user.
     const startOther = await fetch(`${t.url}/v1/oauth/start`, { method: 'POST', headers: h, body: JSON.stringify({ user_id: 'alice-7', mode: 'oob', perms: 'read' }) });
-    expect(startOther.status).toBe(404);
+    expect(startOther.status).toBe(201);
+    expect(((await (await fetch(`${t.url}/v1/users/alice-7`, { headers: h })).json()) as { flickr: { state: string } }).flickr.state).toBe('not_connected');
+    expect(await stateOf('alice-7')).toBe('connected');
   });
 
-  it('callback mode (flag on): Flickr redirects to the callback, which connects the user and sends the browser on', async () => {
+  it('callback mode (flag on): the callback sends the browser to the return URL; the initiator completes with its state', async () => {
     const started = await start('carol-1', 'callback', { return_url: 'https://app.example.test/done' });
+    expect(started.state).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const redirect = await approveOnFlickr(started.authorize_url, '99999999@N01');
     expect(redirect.status).toBe(302);
     const back = new URL(redirect.headers.get('location') as string);
@@ -152,12 +156,23 @@ describe('connecting Flickr accounts and calling Flickr through the gateway', ()
     // The browser follows the redirect to this gateway (no API key: it is the user's browser).
     const cb = await fetch(`${t.url}/v1/oauth/callback${back.search}`, { redirect: 'manual' });
     expect(cb.status).toBe(303);
-    expect(cb.headers.get('location')).toBe('https://app.example.test/done?user_id=carol-1&status=connected');
+    expect(cb.headers.get('location')).toBe(`https://app.example.test/done?oauth_token=${started.oauth_token}&user_id=carol-1&status=approved`);
+    // Approved is not connected: nothing happens until the initiator presents its state.
+    expect(await stateOf('carol-1')).toBe('not_connected');
+    const done = await post('/v1/oauth/complete', { user_id: 'carol-1', oauth_token: started.oauth_token, state: started.state });
+    expect(done.status).toBe(200);
+    expect(await done.json()).toEqual({ user_id: 'carol-1', status: 'connected', nsid: '99999999@N01', username: 'bob' });
     const user = (await get('/v1/users/carol-1').then((r) => r.json())) as { flickr: unknown };
     expect(user.flickr).toMatchObject({ state: 'connected', nsid: '99999999@N01', username: 'bob' });
-    // The same callback cannot be replayed.
-    const replay = await fetch(`${t.url}/v1/oauth/callback${back.search}`, { redirect: 'manual' });
-    expect(replay.status).toBe(400);
+    // Neither the callback nor the completion can be replayed.
+    expect((await fetch(`${t.url}/v1/oauth/callback${back.search}`, { redirect: 'manual' })).status).toBe(400);
+    expect((await post('/v1/oauth/complete', { user_id: 'carol-1', oauth_token: started.oauth_token, state: started.state })).status).toBe(400);
+  });
+
+  it('callback mode needs a return_url', async () => {
+    const res = await post('/v1/oauth/start', { user_id: 'carol-2', mode: 'callback', perms: 'read' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ type: 'urn:flickr-gateway:problem:validation-failed' });
   });
 
   it('an unknown method is 400 and never reaches Flickr; bad parameters are 400', async () => {
@@ -208,16 +223,20 @@ describe('connecting Flickr accounts and calling Flickr through the gateway', ()
     expect(fake.count('flickr.photos.search') - before).toBe(2);
   });
 
-  it('a revoked Flickr token gives 401 with the re-authorisation type and flips the connection state', async () => {
+  it('a revoked Flickr token gives 409 (not 401: the gateway key is fine) with the re-authorisation type and flips the connection state', async () => {
     await connectViaOob(t.url, apiKey, 'gina-1', { nsid: '99999999@N01' });
     expect(fake.revokeUser('99999999@N01')).toBeGreaterThan(0);
     const res = await post('/v1/users/gina-1/flickr/flickr.people.getInfo', { user_id: '99999999@N01' });
-    expect(res.status).toBe(401);
-    expect(await res.json()).toMatchObject({ type: 'urn:flickr-gateway:problem:flickr-reauthorization-required', flickrCode: 98 });
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({
+      type: 'urn:flickr-gateway:problem:flickr-reauthorization-required',
+      flickrCode: 98,
+      connection_state: 'reauthorization_required',
+    });
     expect(await stateOf('gina-1')).toBe('reauthorization_required');
-    // From now on the gateway answers 401 itself, without spending Flickr's budget.
+    // From now on the gateway answers 409 itself, without spending Flickr's budget.
     const before = fake.requests.length;
-    expect((await post('/v1/users/gina-1/flickr/flickr.test.login', {})).status).toBe(401);
+    expect((await post('/v1/users/gina-1/flickr/flickr.test.login', {})).status).toBe(409);
     expect(fake.requests.length).toBe(before);
     // Connecting again restores it.
     await connectViaOob(t.url, apiKey, 'gina-1', { nsid: '99999999@N01' });
@@ -226,10 +245,13 @@ describe('connecting Flickr accounts and calling Flickr through the gateway', ()
 
   it('DELETE /v1/users/:user_id erases the user and its stored token', async () => {
     await connectViaOob(t.url, apiKey, 'hank-1');
-    expect(await db.collection('tokens').countDocuments({ user_id: 'hank-1' })).toBe(1);
+    // Token records are keyed by the scoped user, `<client_id>/<user_id>`.
+    expect(await db.collection('tokens').countDocuments({ user_id: /\/hank-1$/ })).toBe(1);
     const del = await fetch(`${t.url}/v1/users/hank-1`, { method: 'DELETE', headers: { 'x-api-key': apiKey } });
     expect(del.status).toBe(204);
-    expect(await db.collection('tokens').countDocuments({ user_id: 'hank-1' })).toBe(0);
+    expect(await db.collection('tokens').countDocuments({ user_id: /\/hank-1$/ })).toBe(0);
     expect((await get('/v1/users/hank-1')).status).toBe(404);
+    // Idempotent: erasing again (or erasing an id that never existed) is the same 204.
+    expect((await fetch(`${t.url}/v1/users/hank-1`, { method: 'DELETE', headers: { 'x-api-key': apiKey } })).status).toBe(204);
   });
 });

@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { Controller, Get, Param } from '@nestjs/common';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
@@ -8,9 +6,9 @@ import { TokenStore } from '../../src/tokens/token.store';
 import { TokensModule } from '../../src/tokens/tokens.module';
 import { createTransitKeys, useOpenBao } from '../integration/kms-env';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
+import { cliReport, runCli } from '../support/processes';
 import { startTestApp, type TestApp } from '../support/test-app';
 
-const ROOT = join(__dirname, '..', '..');
 const suffix = randomBytes(4).toString('hex');
 const env = useOpenBao(suffix);
 // "A few thousand" documents: 2000 by default (TOKENS_MIGRATION_E2E_DOCS overrides). FerretDB 1.x only uses
@@ -33,24 +31,8 @@ class TokenDigestController {
 }
 
 /** Runs the migration CLI as its own process against this file's database. */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src/cli.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env, NODE_OPTIONS: '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout.on('data', (d) => (stdout += String(d)));
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function report(stdout: string): Record<string, unknown> {
-  return JSON.parse(stdout.trim().split('\n').pop()!);
-}
+const cli = (args: string[]) => runCli(args, env);
+const report = cliReport;
 
 describe('zero-downtime migration of legacy plaintext tokens', () => {
   let t: TestApp;

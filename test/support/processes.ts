@@ -1,5 +1,31 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+/**
+ * Runs the CLI (`src/cli.ts` through ts-node, like `node dist/cli.js`) as its
+ * own process with this test file's environment plus `env`.
+ */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const root = join(__dirname, '..', '..');
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, 'src/cli.ts'), ...args], {
+      cwd: root,
+      env: { ...process.env, ...env, NODE_OPTIONS: '', TS_NODE_PROJECT: join(root, 'tsconfig.json') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The last JSON line a CLI command printed (its report). */
+export function cliReport(stdout: string): Record<string, unknown> {
+  return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+}
 
 /** A free loopback TCP port. */
 export function freePort(): Promise<number> {

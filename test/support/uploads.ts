@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FlickrClient } from '../../src/flickr/flickr.client';
-import { TokenStore } from '../../src/tokens/token.store';
+import { UserConnectionService } from '../../src/users/user-connection.service';
 import { UserOwnershipService } from '../../src/users/user-ownership.service';
 import type { FakeFlickr } from '../fake-flickr/fake-flickr.server';
 import { createApiKey } from './factories/api-key.factory';
@@ -24,12 +24,14 @@ export function sharedKmsEnv(): Record<string, string> {
 
 /** Registers `userId` for `clientId` and connects it to the fake Flickr with write permission. */
 export async function connectUser(app: NestFastifyApplication, fake: FakeFlickr, clientId: string, userId: string): Promise<void> {
-  await app.get(UserOwnershipService).register(clientId, userId);
+  await app.get(UserOwnershipService).register({ clientId, userId });
   const client = app.get(FlickrClient);
   const { requestToken, requestTokenSecret } = await client.requestToken('oob');
   const verifier = fake.approve(requestToken, '12345678@N00', 'write');
   const { oauthToken, oauthTokenSecret } = await client.accessToken(requestToken, requestTokenSecret, verifier);
-  await app.get(TokenStore).save(userId, { token: oauthToken, secret: oauthTokenSecret });
+  await app
+    .get(UserConnectionService)
+    .connect({ clientId, userId }, { nsid: '12345678@N00', username: 'uploader', fullname: '', perms: 'write' }, { token: oauthToken, secret: oauthTokenSecret });
 }
 
 export interface UploadFile {

@@ -4,8 +4,9 @@ import { loadSlice } from '../../src/config/env.validation';
 import type { FlickrApiService } from '../../src/flickr/flickr-api.service';
 import type { FlickrUploadClient } from '../../src/flickr/flickr-upload.client';
 import type { FlickrClient } from '../../src/flickr/flickr.client';
+import { NotFoundProblem } from '../../src/common/problem/problem.exception';
+import { FlickrNotConnectedProblem } from '../../src/users/user-connection.service';
 import { FlickrErrorProblem, FlickrReauthorizationRequiredProblem, FlickrUnavailableProblem } from '../../src/flickr/flickr.errors';
-import type { TokenStore } from '../../src/tokens/token.store';
 import type { UploadJobRepository } from '../../src/uploads/upload-job.repository';
 import type { FinalUploadStatus, UploadJobRecord, UploadStatus } from '../../src/uploads/upload-job.schema';
 import type { UploadLifecycle } from '../../src/uploads/upload-lifecycle.service';
@@ -54,8 +55,10 @@ function setup(env: Record<string, string> = {}) {
   const config = loadSlice(UploadsConfig, { UPLOADS_TICKET_POLL_MS: '1', ...env });
   const jobs = new MemoryJobs();
   const lifecycle = new RecordingLifecycle(jobs);
-  const tokens = { get: jest.fn(async () => TOKEN) };
-  const connections = { markReauthorizationRequired: jest.fn(async () => undefined) };
+  const connections = {
+    tokensFor: jest.fn(async (): Promise<{ user: unknown; tokens: typeof TOKEN }> => ({ user: {}, tokens: TOKEN })),
+    markReauthorizationRequired: jest.fn(async () => undefined),
+  };
   // Budget and breaker are FlickrApiService's business (tested there); here every call goes straight through.
   const upstreamClasses: string[] = [];
   const flickr = {
@@ -81,7 +84,6 @@ function setup(env: Record<string, string> = {}) {
     jobs as unknown as UploadJobRepository,
     lifecycle as unknown as UploadLifecycle,
     staging as unknown as UploadStagingStore,
-    tokens as unknown as TokenStore,
     connections as unknown as UserConnectionService,
     flickr as unknown as FlickrApiService,
     client as unknown as FlickrClient,
@@ -92,7 +94,7 @@ function setup(env: Record<string, string> = {}) {
     jobs.records.set(record.job_id, record);
     return record;
   };
-  return { worker, jobs, lifecycle, tokens, connections, client, calls, answers, uploader, staging, upstreamClasses, add };
+  return { worker, jobs, lifecycle, connections, client, calls, answers, uploader, staging, upstreamClasses, add };
 }
 
 const tickets = (ticket: Record<string, unknown>) => ({ uploader: { ticket: [ticket] } });
@@ -168,7 +170,7 @@ describe('UploadWorker (adapters replaced)', () => {
     const job = t.add();
     t.uploader.upload.mockRejectedValueOnce(new FlickrReauthorizationRequiredProblem());
     await expect(t.worker.run(job.job_id, false)).rejects.toBeInstanceOf(FinalUploadError);
-    expect(t.connections.markReauthorizationRequired).toHaveBeenCalledWith(job.user_id);
+    expect(t.connections.markReauthorizationRequired).toHaveBeenCalledWith({ clientId: job.client_id, userId: job.user_id });
     expect(t.jobs.records.get(job.job_id)).toMatchObject({ status: 'failed', reason: 'flickr-reauthorization-required' });
   });
 
@@ -209,21 +211,28 @@ describe('UploadWorker (adapters replaced)', () => {
     const t = setup();
     const unreadable = t.add();
     const decryption = Object.assign(new Error('decryption failed: tag'), { name: 'DecryptionFailedError' });
-    t.tokens.get.mockRejectedValueOnce(decryption);
+    t.connections.tokensFor.mockRejectedValueOnce(decryption);
     await expect(t.worker.run(unreadable.job_id, false)).rejects.toBeInstanceOf(FinalUploadError);
     expect(t.jobs.records.get(unreadable.job_id)).toMatchObject({ status: 'failed', reason: 'flickr-token-unreadable' });
 
     const disconnected = t.add();
-    t.tokens.get.mockResolvedValueOnce(null as never);
+    t.connections.tokensFor.mockRejectedValueOnce(new FlickrNotConnectedProblem());
     await expect(t.worker.run(disconnected.job_id, false)).rejects.toBeInstanceOf(FinalUploadError);
     expect(t.jobs.records.get(disconnected.job_id)).toMatchObject({ status: 'failed', reason: 'flickr-not-connected' });
+
+    // The user was erased (or never belonged to the job's client): the job never runs under any other identity.
+    const erased = t.add();
+    t.connections.tokensFor.mockRejectedValueOnce(new NotFoundProblem());
+    await expect(t.worker.run(erased.job_id, false)).rejects.toBeInstanceOf(FinalUploadError);
+    expect(t.jobs.records.get(erased.job_id)).toMatchObject({ status: 'failed', reason: 'user-erased' });
+    expect(t.connections.tokensFor).toHaveBeenLastCalledWith({ clientId: erased.client_id, userId: erased.user_id });
     expect(t.uploader.upload).not.toHaveBeenCalled();
   });
 
   it('retries a failure of our own infrastructure (e.g. a MongoDB hiccup reading the token)', async () => {
     const t = setup();
     const job = t.add();
-    t.tokens.get.mockRejectedValueOnce(new Error('connection reset'));
+    t.connections.tokensFor.mockRejectedValueOnce(new Error('connection reset'));
     await expect(t.worker.run(job.job_id, false)).rejects.toBeInstanceOf(RetryableUploadError);
     expect(t.jobs.records.get(job.job_id)!.status).toBe('active');
   });

@@ -56,6 +56,20 @@ from the start of preStop, so that must be strictly larger or in-flight work is 
 {{- end -}}
 {{- end -}}
 
+{{/*
+Behind the Ingress every request reaches the API from the controller's pods: without AUTH_TRUSTED_PROXIES the
+app takes the controller's address for the client's (per-key IP allowlists, brute-force counters). The schema
+refuses this already; this check keeps the failure loud when schema validation is skipped.
+*/}}
+{{- define "fgw.checkTrustedProxies" -}}
+{{- if hasKey .Values.config "AUTH_TRUSTED_PROXIES" -}}
+{{- fail "config.AUTH_TRUSTED_PROXIES is not allowed: set auth.trustedProxies (a list of IPs/CIDRs) instead" -}}
+{{- end -}}
+{{- if and .Values.ingress.enabled (empty .Values.auth.trustedProxies) -}}
+{{- fail "auth.trustedProxies is required when ingress.enabled is true: set it to the ingress controller pods' CIDR(s)" -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Environment of both processes: the ConfigMap, then the existing Secret (its keys win). */}}
 {{- define "fgw.envFrom" -}}
 - configMapRef:
