@@ -80,6 +80,25 @@ describe('SlidingWindowStore (real Redis)', () => {
     expect(metrics.limited).toHaveBeenCalledWith('ip', 'auth-failure');
   });
 
+  it('AuthFailureLimiter also counts per key id, and per IPv6 /64', async () => {
+    const config = loadSlice(RateLimitConfig, { RATE_LIMIT_AUTH_FAILURES_LIMIT: '2' });
+    const metrics = { limited: jest.fn() } as unknown as RateLimitMetrics;
+    const limiter = new AuthFailureLimiter(replicaA, config, metrics);
+    const keyId = `k${randomBytes(6).toString('hex')}`;
+    // Two failures for one key id from two unrelated addresses: that key id is refused from anywhere.
+    await limiter.recordFailure(`198.51.100.${Math.floor(Math.random() * 200)}`, keyId);
+    await limiter.recordFailure(`192.0.2.${Math.floor(Math.random() * 200)}`, keyId);
+    await expect(limiter.assertAllowed('203.0.113.250', keyId)).rejects.toBeInstanceOf(RateLimitedProblem);
+    expect(metrics.limited).toHaveBeenCalledWith('key', 'auth-failure');
+    await expect(limiter.assertAllowed('203.0.113.250', `${keyId}x`)).resolves.toBeUndefined();
+    // Two failures from two addresses of one /64: the whole /64 is refused, the next /64 is not.
+    const net = `2001:db8:${randomBytes(2).toString('hex')}:1`;
+    await limiter.recordFailure(`${net}::a`);
+    await limiter.recordFailure(`${net}:ffff::b`);
+    await expect(limiter.assertAllowed(`${net}::c`)).rejects.toBeInstanceOf(RateLimitedProblem);
+    await expect(limiter.assertAllowed(`${net.slice(0, -1)}2::c`)).resolves.toBeUndefined();
+  });
+
   it('keeps separate keys separate', async () => {
     const [a, b] = [key(), key()];
     expect((await replicaA.hit(a, 1, 60_000)).allowed).toBe(true);
