@@ -34,3 +34,21 @@ export class VerificationFailed extends Error {
     super(`verification failed: ${reason}`);
   }
 }
+
+/**
+ * 400: an HMAC-signed multipart (upload) request. The signature covers the
+ * body, which an upload streams to storage and could only verify at its end,
+ * after the file was staged; uploads authenticate with X-API-Key instead.
+ * Refused at once, before the body is read, and not counted as a failed
+ * authentication.
+ */
+export class SignedMultipartUnsupportedProblem extends ProblemException {
+  constructor() {
+    super(
+      'signed-multipart-unsupported',
+      'Signed Uploads Not Supported',
+      400,
+      'Multipart (upload) requests cannot be HMAC-signed: send them with the X-API-Key header instead.',
+    );
+  }
+}

@@ -7,7 +7,7 @@ import { parseApiKey } from './api-key.format';
 import { ApiKeyService } from './api-key.service';
 import { API_KEY_STRATEGY } from './api-key.strategy';
 import { HMAC_HEADERS } from './hmac.signing';
-import { AuthenticationFailedProblem, ForbiddenProblem, VerificationFailed } from './auth.errors';
+import { AuthenticationFailedProblem, ForbiddenProblem, SignedMultipartUnsupportedProblem, VerificationFailed } from './auth.errors';
 import { AuthMetrics } from './auth.metrics';
 import { cidrList, listContains } from './client-ip';
 import { ClientIpResolver } from './client-ip.resolver';
@@ -53,6 +53,9 @@ export class ClientAuthGuard extends AuthGuard(API_KEY_STRATEGY) {
     ]);
     const request = context.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequestFields & { user?: Principal }>();
     const ip = this.ips.resolve(request);
+    if (isSignedRequest(request) && (request.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/')) {
+      throw new SignedMultipartUnsupportedProblem();
+    }
     const credential = presentedCredential(request);
     const keyId = credential.hmacKeyId ?? (credential.apiKey !== undefined ? parseApiKey(credential.apiKey)?.keyId : undefined);
     // Brute-force protection: an address (or key id) that failed too often is refused before any bcrypt runs,

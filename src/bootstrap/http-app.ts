@@ -8,6 +8,7 @@ import type { ValidationError } from 'class-validator';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { ContentTypeGuard } from '../common/http/content-type.guard';
 import { REQUEST_ID_HEADER, requestIdFor } from '../common/http/request-id';
+import { registerRequestHygiene } from '../common/http/request-hygiene';
 import { ValidationProblem } from '../common/problem/problem.exception';
 import { ProblemFilter } from '../common/problem/problem.filter';
 import { AppConfig } from '../config/app.config';
@@ -29,6 +30,10 @@ export function createAdapter(env: Record<string, unknown> = process.env): Fasti
     },
     // Keep-alive idle sockets are closed on shutdown; in-flight requests finish.
     forceCloseConnections: 'idle',
+    // Slow clients (docs/operations.md#timeouts): the whole-request backstop and idle keep-alive; headers and
+    // JSON bodies get tighter limits in configureApp, uploads their own in the intake.
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     return503OnClosing: true,
     trustProxy: false,
   });
@@ -57,6 +62,9 @@ export async function configureApp(app: NestFastifyApplication, options: { swagg
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
   });
+  // Node's default gives slow headers a minute; it must not exceed the request timeout.
+  fastify.server.headersTimeout = Math.min(config.HTTP_HEADERS_TIMEOUT_MS, config.HTTP_REQUEST_TIMEOUT_MS);
+  registerRequestHygiene(fastify, { bodyTimeoutMs: config.HTTP_BODY_TIMEOUT_MS });
   // While draining, every response closes its connection, so a keep-alive
   // socket whose request finishes after close() began cannot hold shutdown open.
   const shutdown = app.get(ShutdownState);

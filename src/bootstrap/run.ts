@@ -4,6 +4,7 @@ import { Logger } from 'nestjs-pino';
 import { AppConfig } from '../config/app.config';
 import { type ConfigSliceClass, ConfigValidationError, validateEnvironment } from '../config/env.validation';
 import { createHttpApp } from './http-app';
+import { installLastResort } from './last-resort';
 import { installGracefulShutdown } from './shutdown';
 
 /** Loads .env (outside tests) once, before any config slice is read. */
@@ -31,6 +32,7 @@ export async function runProcess(rootModule: Type, options: ProcessOptions): Pro
     const logger = app.get(Logger);
     const config = app.get(AppConfig);
     installGracefulShutdown(app, logger);
+    installLastResort((message, error) => logger.error({ err: error }, message, 'Process'));
     await app.listen({ port: options.port(config), host: config.HOST });
     const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
     logger.log(`${options.kind} listening on ${url}`, 'Bootstrap');

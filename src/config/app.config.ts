@@ -41,6 +41,36 @@ export class AppConfig implements ConfigSlice {
   @Max(100 * 1024 * 1024)
   JSON_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 
+  /** Time for a client to send the request line and headers (Node's headersTimeout); 408 and close after it. */
+  @ToInt()
+  @IsInt()
+  @Min(1000)
+  HTTP_HEADERS_TIMEOUT_MS = 10_000;
+
+  /**
+   * Time for a non-multipart body (JSON) to arrive once the headers are in; the connection is closed after it.
+   * Uploads have their own idle and minimum-rate limits (UPLOADS_BODY_IDLE_TIMEOUT_MS, UPLOADS_MIN_BODY_RATE_BYTES_PER_S).
+   */
+  @ToInt()
+  @IsInt()
+  @Min(100)
+  HTTP_BODY_TIMEOUT_MS = 10_000;
+
+  /**
+   * Backstop for any whole request, uploads included (Node's requestTimeout): long enough for a 100 MiB upload
+   * at the minimum upload rate.
+   */
+  @ToInt()
+  @IsInt()
+  @Min(1000)
+  HTTP_REQUEST_TIMEOUT_MS = 3_600_000;
+
+  /** How long an idle keep-alive connection stays open. */
+  @ToInt()
+  @IsInt()
+  @Min(100)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
   /** Time between readiness flipping to 503 and the server refusing new connections. */
   @ToInt()
   @IsInt()

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { PayloadTooLargeProblem, UnsupportedMediaTypeProblem } from '../common/problem/problem.exception';
-import { InvalidUploadProblem } from './uploads.errors';
+import { InvalidUploadProblem, UploadTooSlowProblem } from './uploads.errors';
 import type { UploadStagingStore } from './upload-staging.store';
 import { countStreamedBytes } from './upload.scavenger';
 
@@ -19,6 +20,14 @@ export interface IntakeLimits {
   mediaTypes: readonly string[];
   /** Field names accepted besides the file part `photo`. */
   fields: readonly string[];
+  /** The body is refused (408) when no byte arrived for this long. */
+  idleTimeoutMs: number;
+  /**
+   * The slowest average rate accepted: after a grace of `idleTimeoutMs`, a
+   * body that has averaged less is refused (408), so a slow-loris client
+   * trickling a byte at a time cannot hold a staging stream for ever.
+   */
+  minBytesPerSecond: number;
 }
 
 /** Multipart framing and fields allowed on top of the file before the body counts as too large. */
@@ -29,6 +38,10 @@ const OVERHEAD_BYTES = 1024 * 1024;
  * goes chunk by chunk to staging (pipe backpressure keeps memory flat), the
  * size limit is counted while streaming, and any failure aborts the staged
  * file so nothing is left behind. busboy does the multipart parsing.
+ *
+ * Nothing a client sends can throw past this function: every stream involved
+ * (the request, busboy, the part stream, the GridFS stream) has an error path
+ * that ends in one rejection with a problem, and the staged file is discarded.
  */
 export function receiveUpload(req: IncomingMessage, staging: UploadStagingStore, limits: IntakeLimits): Promise<StagedUpload> {
   const declared = Number(req.headers['content-length'] ?? NaN);
@@ -53,6 +66,8 @@ export function receiveUpload(req: IncomingMessage, staging: UploadStagingStore,
     let written: Promise<void> | undefined;
     let failed = false;
     let received = 0;
+    const startedAt = Date.now();
+    let lastByteAt = startedAt;
 
     const fail = (problem: Error) => {
       if (failed) return;
@@ -71,8 +86,24 @@ export function receiveUpload(req: IncomingMessage, staging: UploadStagingStore,
       void abort.then(() => reject(problem));
     };
 
+    // Slow clients: an idle body or one below the minimum average rate is refused, and the socket closed.
+    const watchdog = setInterval(() => {
+      const now = Date.now();
+      const elapsedS = (now - startedAt) / 1000;
+      const tooIdle = now - lastByteAt >= limits.idleTimeoutMs;
+      const tooSlow = now - startedAt >= limits.idleTimeoutMs && received / elapsedS < limits.minBytesPerSecond;
+      if (tooIdle || tooSlow) {
+        fail(new UploadTooSlowProblem(limits.idleTimeoutMs, limits.minBytesPerSecond));
+        // The answer cannot be read by a client that is not reading; end the connection after it.
+        setTimeout(() => req.destroy(), 1000).unref();
+      }
+    }, Math.max(50, Math.min(1000, Math.floor(limits.idleTimeoutMs / 4))));
+    watchdog.unref();
+    clearWatchdog.set(req, () => clearInterval(watchdog));
+
     req.on('data', (chunk: Buffer) => {
       received += chunk.length;
+      lastByteAt = Date.now();
       // Keeps the off-heap garbage of streaming bounded (see upload.scavenger.ts).
       countStreamedBytes(chunk.length);
       // Chunked bodies have no Content-Length to check up front.
@@ -81,7 +112,13 @@ export function receiveUpload(req: IncomingMessage, staging: UploadStagingStore,
         req.destroy();
       }
     });
+    // A client that disconnects mid-body: 'aborted'/'close' without completion, or an 'error' (ECONNRESET),
+    // which would be an uncaught exception without a listener.
     req.on('aborted', () => fail(new InvalidUploadProblem('The client aborted the upload.')));
+    req.on('error', () => fail(new InvalidUploadProblem('The client aborted the upload.')));
+    req.on('close', () => {
+      if (!req.complete) fail(new InvalidUploadProblem('The client aborted the upload.'));
+    });
 
     parser.on('field', (name, value, info) => {
       if (failed) return;
@@ -90,6 +127,8 @@ export function receiveUpload(req: IncomingMessage, staging: UploadStagingStore,
       fields[name] = value;
     });
     parser.on('file', (name, stream, info) => {
+      // busboy reports a body that ends mid-part ("Unexpected end of form") on the part stream too: always listen.
+      stream.on('error', () => fail(new InvalidUploadProblem('The multipart body ended before the file was complete.')));
       if (failed) return void stream.resume();
       if (name !== 'photo') {
         stream.resume();
@@ -109,16 +148,13 @@ export function receiveUpload(req: IncomingMessage, staging: UploadStagingStore,
         stream.resume();
         fail(tooLarge(limits.maxFileBytes));
       });
-      const target = staged.stream;
-      written = new Promise<void>((done, error) => {
-        target.on('finish', () => done());
-        target.on('error', error);
-        stream.on('end', () => {
-          file = { fileId: staged!.id, filename, mediaType, bytes };
-        });
+      const id = staged.id;
+      stream.on('end', () => {
+        file = { fileId: id, filename, mediaType, bytes };
       });
-      written.catch((err: Error) => fail(err));
-      stream.pipe(target);
+      // pipeline() forwards an error of either side and destroys both: no stream is left without a listener.
+      written = pipeline(stream, staged.stream as unknown as NodeJS.WritableStream);
+      written.catch((err: Error) => fail(failed ? err : storageOrClientError(err)));
     });
     parser.on('error', () => fail(new InvalidUploadProblem('The multipart body is malformed.')));
     parser.on('filesLimit', () => fail(new InvalidUploadProblem('Send exactly one file.')));
@@ -134,11 +170,23 @@ export function receiveUpload(req: IncomingMessage, staging: UploadStagingStore,
           if (file.bytes > limits.maxFileBytes) return fail(tooLarge(limits.maxFileBytes));
           resolve({ ...file, fields });
         },
-        (err: Error) => fail(err),
+        (err: Error) => fail(storageOrClientError(err)),
       );
     });
     req.pipe(parser);
-  });
+  }).finally(() => clearWatchdog.get(req)?.());
+}
+
+/** The watchdog of each request in flight, cleared when the intake settles. */
+const clearWatchdog = new WeakMap<IncomingMessage, () => void>();
+
+/**
+ * An error of the part stream is the client's (the body ended early or is
+ * malformed); an error of the GridFS stream is ours (MongoDB) and is passed on
+ * for the problem filter to map.
+ */
+function storageOrClientError(err: Error): Error {
+  return err.name.startsWith('Mongo') || err.name.startsWith('GridFS') ? err : new InvalidUploadProblem('The multipart body is malformed or ended early.');
 }
 
 function tooLarge(max: number): PayloadTooLargeProblem {

@@ -87,7 +87,7 @@ describe('MongoDB backup and restore', () => {
     const key = await createApiKey(t.app);
     const users = [`u-${randomBytes(3).toString('hex')}`, `u-${randomBytes(3).toString('hex')}`];
     for (const user of users) await connect(t, key.client_id, user);
-    const before = await Promise.all(users.map((u) => t!.app.get(TokenStore).get(u)));
+    const before = await Promise.all(users.map((u) => t!.app.get(TokenStore).get(`${key.client_id}/${u}`)));
     expect(before.every((tokens) => tokens && tokens.token && tokens.secret)).toBe(true);
     expect((await login(t, key, users[0])).status).toBe(200);
 
@@ -106,7 +106,7 @@ describe('MongoDB backup and restore', () => {
 
     // Disaster: the database is gone. Close the app too, so nothing answers from warm caches afterwards.
     await connection.dropDatabase();
-    expect(await t.app.get(TokenStore).get(users[0])).toBeNull();
+    expect(await t.app.get(TokenStore).get(`${key.client_id}/${users[0]}`)).toBeNull();
     // 404 (user gone) while the key is still in the verification cache, 401 once it is not.
     expect([401, 404]).toContain((await login(t, key, users[0])).status);
     await t.app.close();
@@ -117,7 +117,7 @@ describe('MongoDB backup and restore', () => {
 
     // A fresh app: the data-key cache is empty, so every decrypt unwraps through OpenBao's transit key.
     t = await startTestApp({ env });
-    const after = await Promise.all(users.map((u) => t!.app.get(TokenStore).get(u)));
+    const after = await Promise.all(users.map((u) => t!.app.get(TokenStore).get(`${key.client_id}/${u}`)));
     expect(after).toEqual(before);
     // The app rebuilt the indexes the restore left out (the unique user_id index of the tokens).
     const fresh = t.app.get<Connection>(getConnectionToken());
