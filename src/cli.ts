@@ -13,9 +13,11 @@ import { UsersModule } from './users/users.module';
 const USAGE = `usage: node dist/cli.js <command> [options]
   tokens:migrate [--dry-run] [--verify] [--batch-size=N]   encrypt legacy plaintext token documents (resumable)
   tokens:status                                            how many documents are still plaintext
-  kms:rotate <user-tokens|app-credentials>                 rotate a key (user-tokens: then rewrap)
+  kms:rotate <user-tokens|app-credentials>                 rotate a key, then rewrap its envelopes
   users:scope-migrate [--dry-run] [--batch-size=N]         move users and tokens written before per-client user ids (resumable)
-  kms:rewrap [--batch-size=N]                              re-wrap stored data keys to the newest key version (resumable)`;
+  kms:rewrap [user-tokens|app-credentials] [--batch-size=N]
+                                                           re-wrap every stored data key of one key (default: both)
+                                                           to its newest version (resumable)`;
 
 /** The same modules as the API and worker, without listening on a port. */
 @Module({ imports: [...CORE_MODULES, UsersModule] })
@@ -78,13 +80,20 @@ async function main(argv: string[]): Promise<number> {
         const rotation = app.get(KeyRotationService);
         const purpose = rotation.purpose(args[0] ?? '');
         const key = await rotation.rotate(purpose, 'cli');
-        const rewrap = purpose === 'user-tokens' ? await app.get(TokenRewrapJob).run({ actor: 'cli' }) : undefined;
+        const rewrap = await app.get(TokenRewrapJob).run({ actor: 'cli', purpose });
         process.stdout.write(`${JSON.stringify({ command, key, rewrap })}\n`);
         return 0;
       }
       case 'kms:rewrap': {
-        const progress = await app.get(TokenRewrapJob).run({ actor: 'cli', batchSize: intOption(args, 'batch-size') });
-        process.stdout.write(`${JSON.stringify({ command, ...progress })}\n`);
+        // Both keys unless one is named: user-tokens (tokens, oauth_pending) and app-credentials (api_keys signing secrets).
+        const named = args.find((a) => !a.startsWith('--'));
+        const job = app.get(TokenRewrapJob);
+        const batchSize = intOption(args, 'batch-size');
+        const keys = named
+          ? [await job.run({ actor: 'cli', batchSize, purpose: app.get(KeyRotationService).purpose(named) })]
+          : await job.runAll({ actor: 'cli', batchSize });
+        const remaining = keys.reduce((sum, k) => sum + k.remaining, 0);
+        process.stdout.write(`${JSON.stringify({ command, status: 'done', remaining, keys })}\n`);
         return 0;
       }
       default:

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyService } from '../auth/api-key.service';
 import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator';
 import type { Principal } from '../auth/principal';
@@ -46,13 +46,18 @@ export class ApiKeysAdminController {
   @HttpCode(200)
   @ApiOperation({ summary: 'New secrets, shown once; the old ones work until the grace period ends' })
   @ApiNotFoundResponse()
+  @ApiConflictResponse({
+    description: 'key-rotation-conflict: the previous rotation\'s grace period is still running, or a concurrent rotation of this key won; no secret issued',
+  })
   rotate(@CurrentPrincipal() p: Principal, @Param() params: KeyIdParams, @Body() body: RotateApiKeyDto) {
     return this.keys.rotate(params.key_id, actor(p), body?.grace_period_seconds);
   }
 
   @Post(':key_id/revoke')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Revoke now, on every replica (within a second)' })
+  @ApiOperation({
+    summary: 'Revoke now: audited, refused by this replica at once and by the others when told (retried while Redis is down; at worst after their cache TTL)',
+  })
   @ApiNotFoundResponse()
   revoke(@CurrentPrincipal() p: Principal, @Param() params: KeyIdParams) {
     return this.keys.revoke(params.key_id, actor(p));

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { API_KEY_MODEL, type ApiKeyRecord } from './api-key.schema';
+import { API_KEY_MODEL, type ApiKeyRecord, type ApiKeyRotationClaim } from './api-key.schema';
+
+const ROTATION_CLAIMS = 'api_key_rotations';
+const DUPLICATE_KEY = 11000;
 
 export interface ApiKeyFilter {
   client_id?: string;
@@ -28,6 +31,39 @@ export class ApiKeyRepository {
       .findOneAndUpdate({ key_id: keyId }, { $set: set }, { returnDocument: 'after' })
       .lean<ApiKeyRecord>()
       .exec();
+  }
+
+  /**
+   * Rotation's compare-and-set: applies `set` (and the next secret_version)
+   * only if the key is still active and still at `readVersion`, the
+   * secret_version the caller read (undefined: a key that never had one).
+   * Null when the record changed meanwhile (or is gone / revoked).
+   */
+  async replaceSecrets(keyId: string, readVersion: number | undefined, set: Partial<ApiKeyRecord>): Promise<ApiKeyRecord | null> {
+    const unchanged = readVersion === undefined ? { $exists: false } : readVersion;
+    return this.keys
+      .findOneAndUpdate(
+        { key_id: keyId, status: 'active', secret_version: unchanged },
+        { $set: { ...set, secret_version: (readVersion ?? 0) + 1 } },
+        { returnDocument: 'after' },
+      )
+      .lean<ApiKeyRecord>()
+      .exec();
+  }
+
+  /** Inserts a rotation claim; false when a claim with this `_id` already exists. */
+  async insertRotationClaim(claim: ApiKeyRotationClaim): Promise<boolean> {
+    try {
+      await this.keys.db.collection<ApiKeyRotationClaim>(ROTATION_CLAIMS).insertOne(claim);
+      return true;
+    } catch (error) {
+      if ((error as { code?: number }).code === DUPLICATE_KEY) return false;
+      throw error;
+    }
+  }
+
+  findRotationClaim(id: string): Promise<ApiKeyRotationClaim | null> {
+    return this.keys.db.collection<ApiKeyRotationClaim>(ROTATION_CLAIMS).findOne({ _id: id });
   }
 
   /** Newest first; `after` is the key_id of the last item of the previous page. */

@@ -27,6 +27,26 @@ export interface ApiKeyRecord {
   updated_at: Date;
   rotated_at?: Date | null;
   revoked_at?: Date | null;
+  /**
+   * Number of rotations so far (absent on keys created before it existed: 0).
+   * A rotation writes only if it is still the version it read (compare-and-set).
+   */
+  secret_version?: number;
+}
+
+/**
+ * Collection `api_key_rotations`: one claim per rotation, `_id` =
+ * `<key_id>:<new secret_version>:<attempt>`. Inserting it decides which of
+ * several concurrent rotations of a key proceeds (a unique `_id` is atomic on
+ * MongoDB and FerretDB alike; a conditional update is not on FerretDB 1.x).
+ * Kept as the rotation history.
+ */
+export interface ApiKeyRotationClaim {
+  _id: string;
+  key_id: string;
+  secret_version: number;
+  actor: string;
+  claimed_at: Date;
 }
 
 export const ApiKeySchema = new Schema<ApiKeyRecord>(
@@ -48,6 +68,7 @@ export const ApiKeySchema = new Schema<ApiKeyRecord>(
     updated_at: { type: Date, required: true },
     rotated_at: { type: Date, default: null },
     revoked_at: { type: Date, default: null },
+    secret_version: { type: Number, default: 0 },
   },
   { collection: 'api_keys', versionKey: false, minimize: false },
 );

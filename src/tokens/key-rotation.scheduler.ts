@@ -52,10 +52,13 @@ export class KeyRotationScheduler implements OnApplicationBootstrap, OnApplicati
       await this.rotation.rotate(purpose, 'schedule');
       rotated.push(keyName);
     }
-    const progress = await this.rewrap.progress();
-    if (rotated.includes(progress.key) || (progress.status === 'running' && !this.rewrap.isRunning) || progress.remaining > 0) {
-      const locked = await this.redis.set(`kms:rewrap:${progress.key}`, '1', 'PX', CHECK_EVERY_MS, 'NX');
-      if (locked === 'OK') void this.rewrap.start('schedule');
+    // Both keys: user-tokens envelopes (tokens, oauth_pending) and app-credentials ones (api_keys signing secrets).
+    for (const purpose of KEY_PURPOSES) {
+      const progress = await this.rewrap.progress(purpose);
+      if (rotated.includes(progress.key) || (progress.status === 'running' && !this.rewrap.isRunningFor(purpose)) || progress.remaining > 0) {
+        const locked = await this.redis.set(`kms:rewrap:${progress.key}`, '1', 'PX', CHECK_EVERY_MS, 'NX');
+        if (locked === 'OK') void this.rewrap.start('schedule', purpose);
+      }
     }
     return rotated;
   }

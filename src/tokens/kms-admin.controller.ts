@@ -1,8 +1,9 @@
-import { type CanActivate, Controller, Get, HttpCode, Injectable, Param, Post, UseGuards } from '@nestjs/common';
+import { type CanActivate, Controller, Get, HttpCode, Injectable, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { NotFoundProblem } from '../common/problem/problem.exception';
 import { AppConfig } from '../config/app.config';
+import { KEY_PURPOSES } from '../kms/envelope.service';
 import { KeyRotationService } from '../kms/key-rotation.service';
 import { KmsConfig } from '../kms/kms.config';
 import { TokenMigrationService } from './token-migration.service';
@@ -48,24 +49,25 @@ export class KmsAdminController {
 
   @Post('keys/:purpose/rotate')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Rotate a key (user-tokens | app-credentials); for user-tokens also starts the rewrap job' })
+  @ApiOperation({ summary: 'Rotate a key (user-tokens | app-credentials) and start the rewrap of its envelopes' })
   async rotate(@Param('purpose') purpose: string) {
-    const key = await this.rotation.rotate(this.rotation.purpose(purpose), 'admin-api');
-    if (purpose === 'user-tokens') void this.rewrap.start('admin-api');
-    return { key, rewrap: purpose === 'user-tokens' ? 'started' : 'not-applicable' };
+    const rotated = this.rotation.purpose(purpose);
+    const key = await this.rotation.rotate(rotated, 'admin-api');
+    void this.rewrap.start('admin-api', rotated);
+    return { key, rewrap: 'started' };
   }
 
   @Get('rewrap')
-  @ApiOperation({ summary: 'Progress of the rewrap job for user tokens' })
-  progress() {
-    return this.rewrap.progress();
+  @ApiOperation({ summary: 'Progress of the rewrap job of one key (?purpose=, default user-tokens)' })
+  progress(@Query('purpose') purpose?: string) {
+    return this.rewrap.progress(this.rotation.purpose(purpose ?? 'user-tokens'));
   }
 
   @Post('rewrap')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Start or resume the rewrap job' })
+  @ApiOperation({ summary: 'Start or resume the rewrap jobs of both keys; answers the user-tokens progress' })
   async startRewrap() {
-    void this.rewrap.start('admin-api');
+    for (const purpose of KEY_PURPOSES) void this.rewrap.start('admin-api', purpose);
     return this.rewrap.progress();
   }
 

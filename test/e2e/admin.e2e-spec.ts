@@ -94,6 +94,26 @@ describe('Admin API and first admin key (real app, Redis, FerretDB)', () => {
     expect((await call('GET', '/admin/keys/aaaaaaaaaaaa', admin)).status).toBe(404);
   });
 
+  it('a second rotation within the grace period is a 409 problem naming when it is possible; nothing is issued', async () => {
+    const created = (await (await call('POST', '/admin/keys', admin, { client_id: 'acme', name: 'graceful', role: 'client' })).json()) as any;
+    const first = await call('POST', `/admin/keys/${created.key_id}/rotate`, admin, { grace_period_seconds: 600 });
+    expect(first.status).toBe(200);
+    const firstBody = (await first.json()) as any;
+    const second = await call('POST', `/admin/keys/${created.key_id}/rotate`, admin, {});
+    expect(second.status).toBe(409);
+    expect(second.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const problem = (await second.json()) as any;
+    expect(problem).toMatchObject({
+      type: 'urn:flickr-gateway:problem:key-rotation-conflict',
+      status: 409,
+      reason: 'grace-period-running',
+      previous_secret_valid_until: firstBody.previous_secret_valid_until,
+    });
+    expect(JSON.stringify(problem)).not.toMatch(/api_key|signing_secret|fgws?_/);
+    expect((await call('GET', '/v1/users/acme-g1', created.api_key)).status).not.toBe(401);
+    expect((await call('GET', '/v1/users/acme-g1', firstBody.api_key)).status).not.toBe(401);
+  });
+
   it('documents every admin and user route in Swagger with the key security schemes', async () => {
     const doc = (await (await fetch(`${t.url}/docs-json`)).json()) as any;
     for (const route of ['/admin/keys', '/admin/keys/{key_id}', '/admin/keys/{key_id}/rotate', '/admin/keys/{key_id}/revoke', '/admin/audit', '/v1/users/{user_id}']) {

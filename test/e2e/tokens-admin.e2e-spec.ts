@@ -67,10 +67,20 @@ describe('/admin/kms over HTTP with OpenBao', () => {
     for (let i = 0; i < N; i += 9) expect(await store.get(`u${i}`)).toEqual(plain(i));
   });
 
-  it('rotating app credentials leaves user tokens alone', async () => {
+  it('rotating app credentials rewraps the API keys\' signing envelopes and leaves user tokens alone', async () => {
     const rotated = await get('/admin/kms/keys/app-credentials/rotate', { method: 'POST' });
     expect(rotated.status).toBe(202);
-    expect(rotated.body).toMatchObject({ key: { name: env.KMS_KEY_APP_CREDENTIALS, latestVersion: 2 }, rewrap: 'not-applicable' });
+    expect(rotated.body).toMatchObject({ key: { name: env.KMS_KEY_APP_CREDENTIALS, latestVersion: 2 }, rewrap: 'started' });
+    const done = await waitFor(
+      async () => {
+        const p = await get('/admin/kms/rewrap?purpose=app-credentials');
+        return p.body.status === 'done' && p.body.remaining === 0 ? p.body : undefined;
+      },
+      { timeoutMs: 60000, intervalMs: 200 },
+    );
+    // The admin key of this file and the client key of the first test.
+    expect(done).toMatchObject({ key: env.KMS_KEY_APP_CREDENTIALS, targetVersion: 2, processed: 2, remaining: 0 });
+    expect((await get('/admin/kms/rewrap')).body).toMatchObject({ key: env.KMS_KEY_USER_TOKENS, targetVersion: 2, processed: N });
   });
 
   it('an unknown key purpose is a 404 problem', async () => {

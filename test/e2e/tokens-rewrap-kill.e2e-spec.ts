@@ -81,7 +81,13 @@ describe('token rewrap survives a SIGKILL', () => {
     const second = rewrapCli();
     const done = await second.exit;
     if (done.code !== 0) throw new Error(`the restarted rewrap failed (${done.code}): ${done.stderr}`);
-    expect(JSON.parse(done.stdout.trim().split('\n').pop()!)).toMatchObject({ status: 'done', targetVersion: rotated.latestVersion, remaining: 0 });
+    // Without a key named, the CLI rewraps both keys and reports each.
+    const report = JSON.parse(done.stdout.trim().split('\n').pop()!);
+    expect(report).toMatchObject({ command: 'kms:rewrap', status: 'done', remaining: 0 });
+    expect(report.keys).toEqual([
+      expect.objectContaining({ key: env.KMS_KEY_USER_TOKENS, status: 'done', targetVersion: rotated.latestVersion, remaining: 0 }),
+      expect.objectContaining({ key: env.KMS_KEY_APP_CREDENTIALS, status: 'done', remaining: 0 }),
+    ]);
 
     // Nothing skipped, nothing re-done: transit rewrap returns a new ciphertext each time, so a record rewrapped
     // again would show a different wrapped key.

@@ -22,6 +22,13 @@ function setup(ttlMs: number) {
       Object.assign(r, set);
       return { ...r };
     },
+    replaceSecrets: async (id: string, readVersion: number | undefined, set: Partial<ApiKeyRecord>) => {
+      const r = rows.get(id);
+      if (!r || r.status !== 'active' || r.secret_version !== readVersion) return null;
+      Object.assign(r, set, { secret_version: (readVersion ?? 0) + 1 });
+      return { ...r };
+    },
+    insertRotationClaim: async () => true,
   } as unknown as ApiKeyRepository;
   const envelopes = {
     encrypt: async (_p: string, _c: unknown, fields: Record<string, string>) => ({ fields }),
