@@ -4,7 +4,7 @@ import { ApiKeyService } from './api-key.service';
 import { AuthConfig } from './auth.config';
 import { VerificationFailed } from './auth.errors';
 import { HMAC_HEADERS, signatureMatches, splitUrl } from './hmac.signing';
-import { NonceStore } from './nonce.store';
+import { NonceStore, nonceRetentionSeconds } from './nonce.store';
 import type { Principal } from './principal';
 import { rawBodyOf } from './raw-body.hook';
 
@@ -52,8 +52,8 @@ export class HmacVerifier {
     // Every candidate is compared, so the time taken does not reveal which one matched.
     const matches = secrets.map((s) => signatureMatches(s, parts, signature));
     if (!matches.includes(true)) throw new VerificationFailed('bad-signature');
-    // Remembered for twice the skew: a timestamp accepted now stays acceptable for at most that long.
-    if (!(await this.nonces.claim(keyId, nonce, 2 * skew))) throw new VerificationFailed('replayed-nonce');
+    // Remembered strictly longer than the timestamp stays acceptable (nonceRetentionSeconds).
+    if (!(await this.nonces.claim(keyId, nonce, nonceRetentionSeconds(skew)))) throw new VerificationFailed('replayed-nonce');
     return principal;
   }
 }

@@ -51,3 +51,59 @@ describe('HmacVerifier (key store and nonce store replaced)', () => {
     expect(await reason(verifier.verify(request({ ...h, 'x-fgw-nonce': 'short' })))).toBe('malformed');
   });
 });
+
+/**
+ * The nonce store replaced by one with Redis's `SET … EX ttl NX` semantics on the verifier's injected clock: a key
+ * claimed at t with ttl s exists until t + s·1000 ms (exclusive), so the lifetime the verifier asks for is what
+ * decides whether a late replay is caught.
+ */
+describe('HmacVerifier nonce retention (injected clock)', () => {
+  const SKEW = new AuthConfig().AUTH_HMAC_MAX_SKEW_SECONDS;
+
+  function clocked() {
+    let now = 0;
+    const expiresAt = new Map<string, number>();
+    const ttls: number[] = [];
+    const nonces = {
+      claim: async (keyId: string, nonce: string, ttlSeconds: number) => {
+        ttls.push(ttlSeconds);
+        const k = `${keyId}:${nonce}`;
+        if ((expiresAt.get(k) ?? -Infinity) > now) return false;
+        expiresAt.set(k, now + ttlSeconds * 1000);
+        return true;
+      },
+    };
+    const keys = { signingSecretsFor: async () => ({ principal: { keyId: KEY_ID }, secrets: [SECRET] }) };
+    const verifier = new HmacVerifier(keys as unknown as ApiKeyService, nonces as unknown as NonceStore, new AuthConfig(), () => now);
+    return { verifier, ttls, at: (ms: number) => (now = ms) };
+  }
+
+  const ts = NOW / 1000;
+  const nonce = 'edge-nonce-0123456789';
+  const headers = signedHeaders({ keyId: KEY_ID, signingSecret: SECRET, method: 'GET', url: '/v1/x?a=1', timestamp: ts, nonce });
+
+  it('refuses a replay at the last millisecond the timestamp is acceptable, after a first use at the earliest one', async () => {
+    const c = clocked();
+    // Earliest instant the timestamp is accepted: the clock (in whole seconds) reads ts - skew.
+    c.at((ts - SKEW) * 1000);
+    expect(await reason(c.verifier.verify(request(headers)))).toBe('ok');
+    // Latest instant it is still accepted: the clock reads ts + skew, 999 ms into that second.
+    c.at((ts + SKEW) * 1000 + 999);
+    expect(await reason(c.verifier.verify(request(headers)))).toBe('replayed-nonce');
+    // One millisecond later the timestamp itself is refused, whatever the nonce store says.
+    c.at((ts + SKEW + 1) * 1000);
+    expect(await reason(c.verifier.verify(request(headers)))).toBe('clock-skew');
+    // The lifetime asked of Redis is longer than the acceptance window of 2 × skew + 1 seconds.
+    expect(c.ttls[0]).toBeGreaterThanOrEqual(2 * SKEW + 1);
+  });
+
+  it('refuses a replay at every whole second of the window after a first use at its start', async () => {
+    const c = clocked();
+    c.at((ts - SKEW) * 1000);
+    expect(await reason(c.verifier.verify(request(headers)))).toBe('ok');
+    for (let s = ts - SKEW; s <= ts + SKEW; s += 1) {
+      c.at(s * 1000 + 999);
+      expect({ s: s - ts, r: await reason(c.verifier.verify(request(headers))) }).toEqual({ s: s - ts, r: 'replayed-nonce' });
+    }
+  });
+});
