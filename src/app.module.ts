@@ -12,6 +12,7 @@ import { FlickrConfig } from './flickr/flickr.config';
 import { FlickrHttpModule } from './flickr/flickr-http.module';
 import { OAuthConfig } from './oauth/oauth.config';
 import { OAuthModule } from './oauth/oauth.module';
+import { HealthConfig } from './health/health.config';
 import { HealthModule } from './health/health.module';
 import { KmsConfig } from './kms/kms.config';
 import { LoggingModule } from './logging/logging.module';
@@ -27,7 +28,7 @@ import { UploadsConfig } from './uploads/uploads.config';
 import { UploadsModule } from './uploads/uploads.module';
 
 /** Every config slice; validated together at start-up so all problems are reported at once. */
-export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, AuditConfig, FlickrConfig, OAuthConfig, UploadsConfig];
+export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, AuditConfig, FlickrConfig, OAuthConfig, UploadsConfig, HealthConfig];
 
 /** Modules both processes need. */
 export const CORE_MODULES = [

@@ -2,6 +2,7 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ProblemException } from '../common/problem/problem.exception';
 import { SlidingWindowStore } from '../rate-limit/sliding-window.store';
 import { FlickrBreaker } from './flickr.breaker';
+import { FlickrBudget } from './flickr.budget';
 import { FlickrCache } from './flickr.cache';
 import { type FlickrAnswer, FlickrClient, type FlickrUserToken, toUpstreamError } from './flickr.client';
 import { FlickrConfig } from './flickr.config';
@@ -29,15 +30,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 @Injectable()
 export class FlickrApiService implements OnApplicationShutdown {
   private readonly breaker: FlickrBreaker;
+  private readonly budget: FlickrBudget;
 
   constructor(
     private readonly client: FlickrClient,
     private readonly cache: FlickrCache,
-    private readonly budget: SlidingWindowStore,
+    store: SlidingWindowStore,
     private readonly config: FlickrConfig,
     private readonly metrics: FlickrMetrics,
   ) {
     this.breaker = new FlickrBreaker(config.FLICKR_BREAKER_THRESHOLD, config.FLICKR_BREAKER_OPEN_MS);
+    this.budget = new FlickrBudget(store, config.FLICKR_BUDGET_LIMIT, config.FLICKR_BUDGET_WINDOW_MS, config.FLICKR_BUDGET_FALLBACK_LIMIT);
   }
 
   /** The proxy's policy for a method, or a 400 problem when it is not allowed. */
@@ -71,7 +74,8 @@ export class FlickrApiService implements OnApplicationShutdown {
     const policy = this.policyOf(method);
     const key = policy.class === 'read' && policy.cacheTtlS > 0 ? FlickrCache.key(userScope, method, params) : undefined;
     if (key && !options.bypassCache) {
-      // A cache outage only costs a trip to Flickr.
+      // A cache outage only costs a trip to Flickr: the cache's connection fails at once while Redis is down
+      // (within REDIS_COMMAND_TIMEOUT_MS when it does not answer), it never queues the read.
       const cached = await this.cache.get(key).catch(() => undefined);
       this.metrics.cache(cached !== undefined);
       if (cached) return cached;
@@ -101,13 +105,12 @@ export class FlickrApiService implements OnApplicationShutdown {
       this.metrics.refusedLocally('circuit-open');
       throw new FlickrUnavailableProblem('circuit-open', this.breaker.retryAfterSeconds);
     }
-    // Without Redis the budget cannot be counted; Flickr's own 429s and the breaker still protect the key.
-    const budget = await this.budget
-      .hit('flickr-budget', this.config.FLICKR_BUDGET_LIMIT, this.config.FLICKR_BUDGET_WINDOW_MS)
-      .catch(() => undefined);
-    if (budget && !budget.allowed) {
+    // Without Redis the shared budget cannot be counted: this process's own share (FLICKR_BUDGET_FALLBACK_LIMIT)
+    // bounds the calls instead; Flickr's own 429s and the breaker still protect the key.
+    const budget = await this.budget.take();
+    if (!budget.allowed) {
       this.metrics.refusedLocally('budget-exhausted');
-      throw new FlickrUnavailableProblem('budget-exhausted', Math.max(1, Math.ceil(budget.retryAfterMs / 1000)));
+      throw new FlickrUnavailableProblem('budget-exhausted', budget.retryAfterS);
     }
     this.metrics.called(cls);
     try {

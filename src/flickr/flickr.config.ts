@@ -38,6 +38,16 @@ export class FlickrConfig implements ConfigSlice {
   @Min(1000)
   FLICKR_BUDGET_WINDOW_MS = 3_600_000;
 
+  /**
+   * Calls per FLICKR_BUDGET_WINDOW_MS that one process may still make while Redis (the shared budget) is
+   * unreachable; size it as FLICKR_BUDGET_LIMIT divided by the processes that call Flickr (API replicas and
+   * workers). 0 refuses every Flickr call while Redis is down (503 flickr-budget-exhausted).
+   */
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  FLICKR_BUDGET_FALLBACK_LIMIT = 350;
+
   /** Consecutive HTTP 429 answers that open the circuit breaker. */
   @ToInt()
   @IsInt()

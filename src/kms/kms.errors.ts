@@ -3,6 +3,9 @@ import { ProblemException } from '../common/problem/problem.exception';
 /**
  * A ciphertext, tag, IV, salt or wrapped key failed authentication, or a
  * ciphertext was moved to another record. Never carries any secret material.
+ * Reaching a client, it is answered `500 secret-unreadable` (not retryable;
+ * src/common/problem/dependency.problems.ts), never a generic internal-error;
+ * its `name` is what the renderer recognises.
  */
 export class DecryptionFailedError extends Error {
   constructor(reason: string) {

@@ -30,6 +30,18 @@ export class RedisConfig implements ConfigSlice {
   REDIS_KEY_PREFIX = 'fgw:';
 
   /**
+   * Longest wait for one Redis command on the request-path connections (cache, limiter, nonces, locks, upload
+   * lanes, pub/sub publish). Those connections also have no offline queue once connected: while Redis is
+   * unreachable a command fails at once instead of queueing, so a request answers 503 (or its documented
+   * fallback) without waiting; this timeout covers a Redis that accepts the connection but does not answer.
+   */
+  @ToInt()
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  REDIS_COMMAND_TIMEOUT_MS = 1000;
+
+  /**
    * Replicas that must hold a durable write (an accepted upload) before the client is answered, checked
    * with Redis WAIT; 0 turns the check off (a single Redis, local runs). With Sentinel, 1 means a
    * failover cannot lose a job that was answered 202.

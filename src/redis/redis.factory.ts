@@ -44,9 +44,30 @@ export class RedisConnectionFactory {
     };
   }
 
-  /** A general-purpose client whose keys carry REDIS_KEY_PREFIX. */
+  /**
+   * A request-path client whose keys carry REDIS_KEY_PREFIX. It fails fast, so a Redis outage is an answer
+   * (503 or a documented fallback) and never a hang:
+   * - every command gives up after REDIS_COMMAND_TIMEOUT_MS (a Redis that accepts but does not answer);
+   * - no offline queue once the first connection is up: while reconnecting, a command fails at once instead of
+   *   waiting in memory for Redis to come back (ioredis' default would hold it through 20 reconnect attempts);
+   *   before that first connection, commands issued during start-up wait for it (bounded by the timeout);
+   * - commands in flight when the connection drops fail at once (no per-request retries).
+   * Bull's connections do not come from here (`options()`): Bull needs its blocking ones to wait forever.
+   */
   create(connectionName: string, overrides: RedisOptions = {}): Redis {
-    const client = new Redis(this.options(connectionName, { keyPrefix: this.config.REDIS_KEY_PREFIX, ...overrides }));
+    const client = new Redis(
+      this.options(connectionName, {
+        keyPrefix: this.config.REDIS_KEY_PREFIX,
+        commandTimeout: this.config.REDIS_COMMAND_TIMEOUT_MS,
+        maxRetriesPerRequest: 0,
+        ...overrides,
+        enableOfflineQueue: overrides.enableOfflineQueue ?? true,
+      }),
+    );
+    if (overrides.enableOfflineQueue === undefined) {
+      // ioredis reads this option on every command, so turning it off once connected takes effect at once.
+      client.once('ready', () => (client.options.enableOfflineQueue = false));
+    }
     // Without an 'error' listener ioredis prints "Unhandled error event" on every reconnect attempt of an
     // outage or a Sentinel failover; log once when the connection fails and once when it is back instead.
     let failing = false;

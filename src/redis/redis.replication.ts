@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { Command, type Redis } from 'ioredis';
 import { ProblemException } from '../common/problem/problem.exception';
 import { RedisConfig } from './redis.config';
 
@@ -30,8 +30,12 @@ export class RedisReplication {
   async confirm(client: Redis): Promise<boolean> {
     const wanted = this.config.REDIS_WAIT_REPLICAS;
     if (wanted === 0) return true;
-    // WAIT covers every earlier write of this connection, the caller's included.
-    const acked = await client.wait(wanted, this.config.REDIS_WAIT_TIMEOUT_MS);
+    // WAIT covers every earlier write of this connection, the caller's included. It blocks on purpose for up to
+    // REDIS_WAIT_TIMEOUT_MS, which may be longer than the connection's REDIS_COMMAND_TIMEOUT_MS: this command gets
+    // its own client-side limit (ioredis keeps the first timeout set on a command), the wait plus one command timeout.
+    const wait = new Command('wait', [wanted, this.config.REDIS_WAIT_TIMEOUT_MS]);
+    wait.setTimeout(this.config.REDIS_WAIT_TIMEOUT_MS + this.config.REDIS_COMMAND_TIMEOUT_MS);
+    const acked = Number(await client.sendCommand(wait));
     return acked >= wanted;
   }
 }

@@ -7,7 +7,8 @@ describe('health probes against real MongoDB (FerretDB) and a Redis we can stop'
 
   beforeAll(async () => {
     redis = await RedisProcess.start();
-    t = await startTestApp({ env: { REDIS_URL: redis.url, HEALTH_CHECK_TIMEOUT_MS: '500' } });
+    // No readiness grace here: this file checks what the probe reports; the grace has its own test (outages-*).
+    t = await startTestApp({ env: { REDIS_URL: redis.url, HEALTH_CHECK_TIMEOUT_MS: '500', HEALTH_READY_FAILURE_GRACE_MS: '0' } });
   });
   afterAll(async () => {
     await t?.close();

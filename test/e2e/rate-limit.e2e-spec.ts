@@ -108,7 +108,8 @@ describe('when Redis is unreachable', () => {
   let t: TestApp;
   beforeAll(async () => {
     redis = await RedisProcess.start();
-    t = await startTestApp({ env: { REDIS_URL: redis.url, RATE_LIMIT_FAIL_OPEN_CLASSES: 'read' }, controllers: [FixtureController] });
+    // Readiness without grace: it is this test's signal that the app has seen Redis go.
+    t = await startTestApp({ env: { REDIS_URL: redis.url, RATE_LIMIT_FAIL_OPEN_CLASSES: 'read', HEALTH_READY_FAILURE_GRACE_MS: '0' }, controllers: [FixtureController] });
   });
   afterAll(async () => {
     await t?.close();

@@ -300,7 +300,7 @@ describe('uploads through the job queue', () => {
 
       // Every upload structure in Redis is gone (all nodes lost, or a restore from an RDB older than the uploads).
       const redis = api.app.get(Redis, { strict: false });
-      const raw = redis.duplicate({ keyPrefix: '' });
+      const raw = redis.duplicate({ keyPrefix: '', enableOfflineQueue: true });
       const lost = await raw.keys(`${redis.options.keyPrefix ?? ''}uploads:*`);
       if (lost.length > 0) await raw.del(...lost);
       raw.disconnect();

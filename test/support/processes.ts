@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -52,6 +54,10 @@ export async function waitFor<T>(
   }
 }
 
+function isRunning(child: ChildProcess | undefined): boolean {
+  return child !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
 /** A real redis-server of its own, for tests that stop and restart Redis. */
 export class RedisProcess {
   private child?: ChildProcess;
@@ -66,6 +72,11 @@ export class RedisProcess {
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** True from restart() until stop() (or until the process dies). */
+  get running(): boolean {
+    return isRunning(this.child);
   }
 
   async restart(): Promise<void> {
@@ -86,10 +97,95 @@ export class RedisProcess {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    // A killed process has a signalCode and no exitCode: without this check a second stop() would wait forever.
+    if (!child || !isRunning(child)) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGKILL');
     });
+  }
+}
+
+/**
+ * A FerretDB of its own (the MongoDB of the local stack, see scripts/dev-services.sh: the binary in .tools/,
+ * SQLite backend), on a free port with its own data directory, for tests that stop and restart MongoDB.
+ * The data directory outlives stop(), so a restart finds the same data (like a restarted database server).
+ */
+export class FerretDBProcess {
+  private child?: ChildProcess;
+  private output = '';
+
+  private constructor(
+    readonly port: number,
+    private readonly debugPort: number,
+    private readonly dir: string,
+  ) {}
+
+  static async start(): Promise<FerretDBProcess> {
+    const ferret = new FerretDBProcess(await freePort(), await freePort(), mkdtempSync(join(tmpdir(), 'fgw-ferretdb-')));
+    await ferret.restart();
+    return ferret;
+  }
+
+  /** A URI for the app (its database name is set by MONGODB_DATABASE). */
+  get uri(): string {
+    return `mongodb://127.0.0.1:${this.port}/flickr_gateway`;
+  }
+
+  /** True from restart() until stop() (or until the process dies). */
+  get running(): boolean {
+    return isRunning(this.child);
+  }
+
+  async restart(): Promise<void> {
+    const bin = join(__dirname, '..', '..', '.tools', 'bin', 'ferretdb');
+    this.output = '';
+    const child = spawn(
+      bin,
+      [
+        '--handler=sqlite',
+        `--sqlite-url=file:${this.dir}/`,
+        `--state-dir=${this.dir}`,
+        `--listen-addr=127.0.0.1:${this.port}`,
+        `--debug-addr=127.0.0.1:${this.debugPort}`,
+        '--telemetry=disable',
+        '--log-level=warn',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout?.on('data', (d) => (this.output += String(d)));
+    child.stderr?.on('data', (d) => (this.output += String(d)));
+    this.child = child;
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`ferretdb exited ${child.exitCode}: ${this.output}`);
+        const { MongoClient } = await import('mongodb');
+        const probe = new MongoClient(`mongodb://127.0.0.1:${this.port}/`, { serverSelectionTimeoutMS: 300, connectTimeoutMS: 300 });
+        try {
+          return (await probe.db('admin').command({ ping: 1 })).ok === 1;
+        } finally {
+          await probe.close().catch(() => undefined);
+        }
+      },
+      { timeoutMs: 20_000, intervalMs: 100 },
+    ).catch((err: Error) => {
+      throw new Error(`ferretdb did not start on ${this.port}: ${err.message}\n${this.output}`);
+    });
+  }
+
+  /** Kills the server at once (no clean shutdown), like a crashed or unplugged database. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || !isRunning(child)) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
+  /** Stops the server and deletes its data directory. */
+  async remove(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -48,7 +48,8 @@ async function cleanup(app: NestFastifyApplication): Promise<void> {
   const prefix = redis.options.keyPrefix ?? '';
   if (redis.status === 'ready' && prefix) {
     // A client without the prefix, since KEYS returns full names that the prefixed client would prefix again.
-    const raw = redis.duplicate({ keyPrefix: '' });
+    // Offline queue on: the app's client fails fast once connected, and this new one has not connected yet.
+    const raw = redis.duplicate({ keyPrefix: '', enableOfflineQueue: true });
     const keys = await raw.keys(`${prefix}*`);
     if (keys.length > 0) await raw.del(...keys);
     raw.disconnect();

@@ -28,6 +28,9 @@ export function sendProblem(
   const problem = renderProblem(error, request.url.split('?')[0] ?? request.url, String(request.id));
   if (problem.unexpected) {
     logger.error({ err: error, requestId: request.id }, 'unhandled error');
+  } else if (problem.outage) {
+    // One line per refused request while a data store is down; the message says which and why, no stack.
+    logger.warn({ requestId: request.id, problem: problem.body.type, cause: (error as Error).message }, 'dependency unavailable');
   }
   if (reply.sent) return;
   void reply

@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
+import { dependencyProblemOf, SecretUnreadableProblem } from './dependency.problems';
 import { PROBLEM_TYPE_BASE, type ProblemDetails, ProblemException } from './problem.exception';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -57,6 +58,8 @@ export interface RenderedProblem {
   headers: Record<string, string>;
   /** True when the error was not an expected client error: log it with its stack. */
   unexpected: boolean;
+  /** A data store outage answered as 503: worth a warning line (no stack), not an error. */
+  outage?: boolean;
 }
 
 /**
@@ -64,22 +67,16 @@ export interface RenderedProblem {
  * reach the client; anything unexpected becomes a generic 500.
  */
 export function renderProblem(error: unknown, instance: string, requestId: string): RenderedProblem {
-  const base = { instance, requestId };
-  if (error instanceof ProblemException) {
-    return {
-      body: {
-        // Extensions first: they can never overwrite the standard members.
-        ...error.extensions,
-        type: PROBLEM_TYPE_BASE + error.slug,
-        title: error.title,
-        status: error.getStatus(),
-        detail: error.detail,
-        ...base,
-      },
-      headers: error.headers,
-      unexpected: false,
-    };
+  if (error instanceof ProblemException) return renderTyped(error, instance, requestId);
+  // MongoDB or Redis unreachable, or a stored secret that cannot be decrypted: their own types, never a 500 internal-error.
+  // (A deliberate 4xx HttpException keeps its status, whatever its cause.)
+  const dependency = error instanceof HttpException && error.getStatus() < 500 ? undefined : dependencyProblemOf(error);
+  if (dependency) {
+    const rendered = renderTyped(dependency, instance, requestId);
+    // An undecryptable secret is an integrity fault: logged with its stack like anything unexpected.
+    return dependency instanceof SecretUnreadableProblem ? { ...rendered, unexpected: true } : { ...rendered, outage: true };
   }
+  const base = { instance, requestId };
   // Fastify's own errors (body limit, parsers) reach us wrapped in an HttpException by Nest's adapter.
   const fastifyCode = codeOf(error) ?? (error instanceof HttpException ? codeOf(error.cause) : undefined);
   const known = fastifyCode ? FASTIFY_CODES[fastifyCode] : undefined;
@@ -137,6 +134,23 @@ export function renderProblem(error: unknown, instance: string, requestId: strin
     },
     headers: {},
     unexpected: true,
+  };
+}
+
+function renderTyped(error: ProblemException, instance: string, requestId: string): RenderedProblem {
+  return {
+    body: {
+      // Extensions first: they can never overwrite the standard members.
+      ...error.extensions,
+      type: PROBLEM_TYPE_BASE + error.slug,
+      title: error.title,
+      status: error.getStatus(),
+      detail: error.detail,
+      instance,
+      requestId,
+    },
+    headers: error.headers,
+    unexpected: false,
   };
 }
 
