@@ -4,7 +4,6 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type { Queue } from 'bull';
 import { Redis } from 'ioredis';
 import { JobName, QueueName } from '../queue/queue.constants';
-import { UploadJobRepository } from './upload-job.repository';
 import { UploadLanesStore } from './upload-lanes.store';
 import { UploadLifecycle } from './upload-lifecycle.service';
 import { UploadReconciler } from './upload-reconciler.service';
@@ -52,7 +51,6 @@ export class UploadDispatcher implements OnApplicationBootstrap, OnApplicationSh
     @InjectQueue(QueueName.Uploads) private readonly queue: Queue,
     @Inject(Redis) private readonly redis: Redis,
     private readonly lanes: UploadLanesStore,
-    private readonly jobs: UploadJobRepository,
     private readonly lifecycle: UploadLifecycle,
     private readonly metrics: UploadsMetrics,
     private readonly reconciler: UploadReconciler,
@@ -135,14 +133,10 @@ export class UploadDispatcher implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /**
-   * Unfinished jobs older than the TTL end as expired even if their lane is never
-   * reached or Bull gave up on them (a job that stalled too often).
+   * Queued jobs older than the TTL end as expired even if their lane is never reached. Only queued ones: a started
+   * job is ended by its worker or Bull's stalled handling (UploadLifecycle.expireQueued).
    */
   private async expireOld(): Promise<void> {
-    const before = new Date(Date.now() - this.config.UPLOADS_JOB_TTL_MS);
-    for (const { job_id } of await this.jobs.findUnfinishedBefore(before, 100)) {
-      const record = await this.lifecycle.finalize(job_id, ['queued', 'active'], 'expired', { reason: 'not uploaded within UPLOADS_JOB_TTL_MS' });
-      if (record) await this.lanes.unqueue(job_id, record.client_id, record.priority);
-    }
+    await this.lifecycle.expireQueued();
   }
 }

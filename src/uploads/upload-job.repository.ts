@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { UPLOAD_JOB_MODEL, type UploadJobRecord, type UploadStatus } from './upload-job.schema';
+import { UPLOAD_JOB_MODEL, type FinalUploadStatus, type UploadJobRecord, type UploadStatus } from './upload-job.schema';
+
+const FINAL_STATUSES: readonly FinalUploadStatus[] = ['completed', 'failed', 'expired', 'cancelled'];
 
 /** Adapter over `upload_jobs`; every state change is a conditional update on the current status. */
 @Injectable()
@@ -41,7 +43,46 @@ export class UploadJobRepository {
     await this.jobs.updateOne({ _id: jobId }, { $set: { ticket_id: ticketId } }).exec();
   }
 
-  /** Unfinished jobs accepted before `before` (for the expiry sweep), oldest first. */
+  /**
+   * Jobs still queued (never started) that were accepted before `before`, oldest first: the expiry sweep's
+   * candidates. Active jobs are not among them: their worker (or Bull's stalled handling) ends them.
+   */
+  findQueuedBefore(before: Date, limit: number): Promise<Array<Pick<UploadJobRecord, 'job_id'>>> {
+    return this.jobs
+      .find({ status: 'queued', created_at: { $lt: before } }, { job_id: 1, _id: 0 })
+      .sort({ created_at: 1 })
+      .limit(limit)
+      .lean<Array<Pick<UploadJobRecord, 'job_id'>>>()
+      .exec();
+  }
+
+  /**
+   * Retention: deletes up to `limit` jobs that ended before `finishedBefore` (any final state); returns how many.
+   * Unfinished jobs are never touched, whatever their age.
+   */
+  async deleteFinishedBefore(finishedBefore: Date, limit: number): Promise<number> {
+    const old = await this.jobs
+      .find({ status: { $in: [...FINAL_STATUSES] }, finished_at: { $lt: finishedBefore } }, { _id: 1 })
+      .limit(limit)
+      .lean<Array<{ _id: string }>>()
+      .exec();
+    if (old.length === 0) return 0;
+    // The status is checked again in the delete, though a final state never changes.
+    const result = await this.jobs.deleteMany({ _id: { $in: old.map((r) => r._id) }, status: { $in: [...FINAL_STATUSES] } }).exec();
+    return result.deletedCount ?? 0;
+  }
+
+  /** Which of these staged file ids a queued or active job still needs (for the orphaned-file sweep). */
+  async liveFileIds(fileIds: string[]): Promise<Set<string>> {
+    if (fileIds.length === 0) return new Set();
+    const rows = await this.jobs
+      .find({ file_id: { $in: fileIds }, status: { $in: ['queued', 'active'] } }, { file_id: 1, _id: 0 })
+      .lean<Array<Pick<UploadJobRecord, 'file_id'>>>()
+      .exec();
+    return new Set(rows.map((r) => r.file_id));
+  }
+
+  /** Unfinished (queued or active) jobs accepted before `before`, oldest first. */
   findUnfinishedBefore(before: Date, limit: number): Promise<Array<Pick<UploadJobRecord, 'job_id'>>> {
     return this.jobs
       .find({ status: { $in: ['queued', 'active'] }, created_at: { $lt: before } }, { job_id: 1, _id: 0 })

@@ -47,6 +47,11 @@ export interface UploadJobRecord {
   ticket_id: string | null;
   photo_id: string | null;
   reason: string | null;
+  /**
+   * When MongoDB's TTL index may delete the finished record (finish + UPLOADS_FINISHED_RETENTION_MS then in
+   * force); null while unfinished. The retention sweeper deletes by `finished_at` as well (FerretDB has no TTL).
+   */
+  purge_at?: Date | null;
 }
 
 /** What the intake knows of a new job; everything else starts empty. */
@@ -93,22 +98,37 @@ export const UploadJobSchema = new Schema<UploadJobRecord & { _id: string }>(
     ticket_id: { type: String, default: null },
     photo_id: { type: String, default: null },
     reason: { type: String, default: null },
+    purge_at: { type: Date, default: null },
   },
   { collection: 'upload_jobs', versionKey: false, minimize: false },
 );
-// The expiry sweep looks for old unfinished jobs.
+// The expiry sweep looks for old queued jobs.
 UploadJobSchema.index({ status: 1, created_at: 1 });
 // Erasure finds a scoped user's queued jobs.
 UploadJobSchema.index({ client_id: 1, user_id: 1, status: 1 });
+// Retention: MongoDB deletes a finished record at its purge_at (unfinished ones hold null, which a TTL index
+// ignores). FerretDB 1.x refuses TTL indexes; the worker's UploadRetentionSweeper deletes them there (and here).
+UploadJobSchema.index({ purge_at: 1 }, { expireAfterSeconds: 0 });
 
-/** Collection `upload_idempotency`: (client, Idempotency-Key) → the job it created, for 24 h. */
+/**
+ * Collection `upload_idempotency`: (client, Idempotency-Key) → the job it created, for
+ * UPLOADS_IDEMPOTENCY_TTL_MS (24 h), with the fingerprint of the request that claimed it.
+ */
 export interface UploadIdempotencyRecord {
   client_id: string;
   key: string;
   job_id: string;
-  /** False while the first request is still streaming its file. */
+  /** False while the first request is still streaming its file (or its process died doing so). */
   done: boolean;
+  /**
+   * SHA-256 of what identifies the request before its body is read (method, target user, Content-Length;
+   * `requestFingerprint` in uploads.service.ts). Absent on records written before fingerprints existed.
+   */
+  fingerprint?: string;
+  /** When the claim was taken (or taken over); the TTL and the stale period count from here. */
   created_at: Date;
+  /** created_at + UPLOADS_IDEMPOTENCY_TTL_MS, for MongoDB's TTL index. */
+  expires_at?: Date;
 }
 
 export const UploadIdempotencySchema = new Schema<UploadIdempotencyRecord>(
@@ -117,8 +137,12 @@ export const UploadIdempotencySchema = new Schema<UploadIdempotencyRecord>(
     key: { type: String, required: true },
     job_id: { type: String, required: true },
     done: { type: Boolean, default: false },
+    fingerprint: { type: String },
     created_at: { type: Date, required: true },
+    expires_at: { type: Date },
   },
   { collection: 'upload_idempotency', versionKey: false },
 );
 UploadIdempotencySchema.index({ client_id: 1, key: 1 }, { unique: true });
+// MongoDB removes a record at its expires_at; on FerretDB (no TTL indexes) the retention sweeper does.
+UploadIdempotencySchema.index({ expires_at: 1 }, { expireAfterSeconds: 0 });

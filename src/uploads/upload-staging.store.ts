@@ -60,6 +60,29 @@ export class UploadStagingStore {
     return (await this.db.collection(`${BUCKET}.chunks`).countDocuments({ files_id: id }, { limit: 1 })) > 0;
   }
 
+  /**
+   * One page of staged file ids created before `before`, in id order after `afterId`: complete files (a
+   * `files` document) and the chunks of writes that never finished (GridFS writes the `files` document last, so a
+   * process that died mid-stream leaves chunks only, found by their chunk 0). The age comes from the ObjectId,
+   * which the writer generated when it opened the stream. `last` is true when nothing older remains after the page.
+   */
+  async pageCreatedBefore(before: Date, afterId: string | null, limit: number): Promise<{ ids: string[]; last: boolean }> {
+    const range = {
+      $lt: mongoose.mongo.ObjectId.createFromTime(Math.floor(before.getTime() / 1000)),
+      ...(afterId ? { $gt: new mongoose.mongo.ObjectId(afterId) } : {}),
+    };
+    const files = await this.db.collection(`${BUCKET}.files`).find({ _id: range }, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(limit).toArray();
+    const chunks = await this.db
+      .collection(`${BUCKET}.chunks`)
+      .find({ files_id: range, n: 0 }, { projection: { files_id: 1, _id: 0 } })
+      .sort({ files_id: 1 })
+      .limit(limit)
+      .toArray();
+    // Each query returned the first `limit` ids of its collection, so the union's first `limit` ids are complete.
+    const ids = [...new Set([...files.map((f) => String(f._id)), ...chunks.map((c) => String(c.files_id))])].sort();
+    return { ids: ids.slice(0, limit), last: ids.length < limit };
+  }
+
   /** Number of staged files and chunks (for tests and the 413 guarantee). */
   async count(): Promise<{ files: number; chunks: number }> {
     return {

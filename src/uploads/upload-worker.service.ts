@@ -69,8 +69,10 @@ export class UploadWorker {
       await this.lifecycle.cleanUp(found);
       return 'skipped';
     }
-    if (Date.now() - found.created_at.getTime() >= this.config.UPLOADS_JOB_TTL_MS) {
-      await this.lifecycle.finalize(jobId, ['queued', 'active'], 'expired', { reason: 'not uploaded within UPLOADS_JOB_TTL_MS' });
+    // Only a job that never started expires: a re-run of a started one (retry, or after its worker died) may follow
+    // an upload that reached Flickr, and completes or fails by its attempts instead.
+    if (found.status === 'queued' && Date.now() - found.created_at.getTime() >= this.config.UPLOADS_JOB_TTL_MS) {
+      await this.lifecycle.finalize(jobId, ['queued'], 'expired', { reason: 'not started within UPLOADS_JOB_TTL_MS' });
       return 'skipped';
     }
     const job = await this.jobs.transition(jobId, ['queued', 'active'], { status: 'active', started_at: found.started_at ?? new Date() }, { attempts: 1 });

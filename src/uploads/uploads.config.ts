@@ -10,6 +10,21 @@ export class UploadsConfig implements ConfigSlice {
   @Min(1)
   UPLOADS_MAX_FILE_BYTES = 100 * 1024 * 1024;
 
+  /** An upload body with no byte for this long is refused (408) and its connection closed. */
+  @ToInt()
+  @IsInt()
+  @Min(100)
+  UPLOADS_BODY_IDLE_TIMEOUT_MS = 30_000;
+
+  /**
+   * Slowest average body rate accepted once the idle timeout has passed (408 below it): 32 KiB/s takes a
+   * 100 MiB file in about 53 minutes, within the server's HTTP_REQUEST_TIMEOUT_MS backstop of 1 hour.
+   */
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  UPLOADS_MIN_BODY_RATE_BYTES_PER_S = 32 * 1024;
+
   /** Media types accepted for the file part (415 otherwise). */
   @ToList()
   @IsString({ each: true })
@@ -45,7 +60,7 @@ export class UploadsConfig implements ConfigSlice {
   @Min(1)
   UPLOADS_RETRY_AFTER_SECONDS = 30;
 
-  /** Jobs not finished this long after acceptance end as `expired` (24 h). */
+  /** Jobs still queued (never started) this long after acceptance end as `expired` (24 h); a started job is ended by its worker. */
   @ToInt()
   @IsInt()
   @Min(1000)
@@ -56,6 +71,37 @@ export class UploadsConfig implements ConfigSlice {
   @IsInt()
   @Min(1000)
   UPLOADS_IDEMPOTENCY_TTL_MS = 86_400_000;
+
+  /**
+   * An Idempotency-Key claim whose request never finished (its API process died while streaming) may be taken
+   * over by a retry after this long (65 min). Must exceed the longest a request can run (HTTP_REQUEST_TIMEOUT_MS,
+   * 1 h), or a slow but live upload could lose its key to a retry.
+   */
+  @ToInt()
+  @IsInt()
+  @Min(1000)
+  UPLOADS_IDEMPOTENCY_STALE_MS = 3_900_000;
+
+  /** Finished jobs (completed, failed, cancelled, expired) are deleted from `upload_jobs` this long after they ended (30 days). */
+  @ToInt()
+  @IsInt()
+  @Min(60_000)
+  UPLOADS_FINISHED_RETENTION_MS = 2_592_000_000;
+
+  /**
+   * A staged GridFS file no queued or active job refers to (left by a process that died mid-upload) is deleted
+   * once it is this old (2 h): longer than any request can stream (HTTP_REQUEST_TIMEOUT_MS, 1 h).
+   */
+  @ToInt()
+  @IsInt()
+  @Min(60_000)
+  UPLOADS_ORPHAN_FILE_AGE_MS = 7_200_000;
+
+  /** How often the worker's retention sweeper runs (one replica at a time): idempotency records, finished jobs, orphaned files. */
+  @ToInt()
+  @IsInt()
+  @Min(1000)
+  UPLOADS_SWEEP_INTERVAL_MS = 300_000;
 
   /** Jobs the dispatcher keeps waiting in Bull beyond the active ones: small, so fairness is decided in our lanes. */
   @ToInt()

@@ -51,9 +51,36 @@ export class IdempotencyInProgressProblem extends ProblemException {
   }
 }
 
+/**
+ * 422: the Idempotency-Key was first used for a different request (another method, target user or body length):
+ * replaying the first answer would hide that this upload was never accepted, so nothing is done.
+ */
+export class IdempotencyKeyMismatchProblem extends ProblemException {
+  constructor() {
+    super(
+      'idempotency-key-mismatch',
+      'Idempotency Key Reused',
+      422,
+      'This Idempotency-Key was used for a different request (method, user or body length differ); send a new upload with a new key.',
+    );
+  }
+}
+
 /** 400: the multipart body is malformed or has no file part. */
 export class InvalidUploadProblem extends ProblemException {
   constructor(detail: string) {
     super('invalid-upload', 'Invalid Upload', 400, detail);
+  }
+}
+
+/** 408: the upload body arrived too slowly (idle, or below the minimum average rate); the connection is closed. */
+export class UploadTooSlowProblem extends ProblemException {
+  constructor(idleTimeoutMs: number, minBytesPerSecond: number) {
+    super(
+      'upload-too-slow',
+      'Upload Too Slow',
+      408,
+      `The upload body must keep arriving (no pause of ${idleTimeoutMs / 1000} s) at ${minBytesPerSecond} bytes/s on average at least.`,
+    );
   }
 }

@@ -13,6 +13,7 @@ import { UPLOAD_IDEMPOTENCY_MODEL, UPLOAD_JOB_MODEL, UploadIdempotencySchema, Up
 import { UploadLanesStore } from './upload-lanes.store';
 import { UploadLifecycle } from './upload-lifecycle.service';
 import { UploadReconciler } from './upload-reconciler.service';
+import { UploadRetentionSweeper } from './upload-retention.sweeper';
 import { UploadStagingStore } from './upload-staging.store';
 import { UploadProcessor } from './upload.processor';
 import { UploadWorker } from './upload-worker.service';
@@ -42,9 +43,9 @@ export class UploadsCoreModule {}
 })
 export class UploadsModule {}
 
-/** Worker process: the dispatcher (lanes → Bull) and the processor (Bull → Flickr). */
+/** Worker process: the dispatcher (lanes → Bull), the processor (Bull → Flickr) and the retention sweeper. */
 @Module({
   imports: [UploadsCoreModule, FlickrModule, TokensModule, UsersModule],
-  providers: [UploadWorker, UploadDispatcher, UploadProcessor],
+  providers: [UploadWorker, UploadDispatcher, UploadProcessor, UploadRetentionSweeper],
 })
 export class UploadsWorkerModule {}

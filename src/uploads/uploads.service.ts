@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
@@ -19,9 +19,26 @@ import { UploadStagingStore } from './upload-staging.store';
 import { receiveUpload, type StagedUpload } from './upload.intake';
 import { UploadsConfig } from './uploads.config';
 import { UPLOAD_FIELD_NAMES, type UploadAcceptedView, UploadFieldsDto, type UploadJobView } from './uploads.dto';
-import { IdempotencyInProgressProblem, UploadBufferFullProblem, UploadNotCancellableProblem, UploadQueueFullProblem } from './uploads.errors';
+import { IdempotencyInProgressProblem, IdempotencyKeyMismatchProblem, UploadBufferFullProblem, UploadNotCancellableProblem, UploadQueueFullProblem } from './uploads.errors';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * What identifies an upload request before its body is read, stored with its Idempotency-Key claim: the method,
+ * the target user (the only variable of the route's path) and the Content-Length header (`chunked` when absent),
+ * hashed. The length covers the file's size, the field values and the multipart framing, so a different file or
+ * different fields almost always change it, while a retry of the same request has the same length (a client
+ * library's multipart boundaries have a fixed length). The field values themselves are not part of it on purpose:
+ * a replay is answered before its body is read (a retried 100 MB upload is not streamed into staging a second
+ * time just to be compared), so only what the headers say can be compared. Chunked uploads are compared by method
+ * and user only.
+ */
+export function requestFingerprint(req: Pick<IncomingMessage, 'method' | 'headers'>, userId: string): string {
+  const length = req.headers['content-length'] ?? 'chunked';
+  return createHash('sha256')
+    .update(JSON.stringify([req.method ?? 'POST', userId, String(length)]))
+    .digest('hex');
+}
 
 export function toJobView(r: UploadJobRecord): UploadJobView {
   return {
@@ -77,7 +94,7 @@ export class UploadsService implements OnModuleInit {
     }
   }
 
-  /** Receives one upload; 202 answer, or a problem (404, 409, 413, 415, 429, 503). */
+  /** Receives one upload; 202 answer, or a problem (404, 409, 413, 415, 422, 429, 503). */
   async accept(principal: Principal, userId: string, idempotencyKey: string | undefined, req: IncomingMessage): Promise<UploadAcceptedView> {
     await this.ownership.assertOwned({ clientId: principal.clientId, userId });
     const jobId = randomUUID();
@@ -85,7 +102,7 @@ export class UploadsService implements OnModuleInit {
 
     if (idempotencyKey !== undefined) {
       if (!IDEMPOTENCY_KEY.test(idempotencyKey)) throw new ValidationProblem(['Idempotency-Key: 1-255 visible ASCII characters']);
-      const earlier = await this.claimKey(principal.clientId, idempotencyKey, jobId);
+      const earlier = await this.claimKey(principal.clientId, idempotencyKey, jobId, requestFingerprint(req, userId));
       if (earlier) return earlier;
     }
     try {
@@ -97,7 +114,10 @@ export class UploadsService implements OnModuleInit {
         maxFileBytes: this.config.UPLOADS_MAX_FILE_BYTES,
         mediaTypes: this.config.UPLOADS_MEDIA_TYPES,
         fields: UPLOAD_FIELD_NAMES,
+        idleTimeoutMs: this.config.UPLOADS_BODY_IDLE_TIMEOUT_MS,
+        minBytesPerSecond: this.config.UPLOADS_MIN_BODY_RATE_BYTES_PER_S,
       });
+      if (idempotencyKey !== undefined) await this.assertStillClaimed(principal.clientId, idempotencyKey, jobId, staged.fileId);
       await this.enqueue(principal, userId, jobId, staged);
       if (idempotencyKey !== undefined) await this.idempotency.markDone(principal.clientId, idempotencyKey, jobId);
       return answer;
@@ -134,19 +154,51 @@ export class UploadsService implements OnModuleInit {
     return record;
   }
 
-  /** Null when the key is ours now; the first answer when it was used within the TTL. */
-  private async claimKey(clientId: string, key: string, jobId: string): Promise<UploadAcceptedView | null> {
-    for (let round = 0; round < 2; round++) {
-      const earlier = await this.idempotency.claim(clientId, key, jobId, new Date());
+  /**
+   * Null when the key is ours now; the first answer when the same request used it within the TTL. 422 when a
+   * different request (another fingerprint) holds it; 409 while the first request is still being received. A
+   * claim older than UPLOADS_IDEMPOTENCY_STALE_MS that never finished belongs to a request whose process died:
+   * if that request got as far as recording its job, the job runs (the reconciler re-admits it) and is the answer;
+   * otherwise the key is taken over, as if the dead request had been refused. Every take-over is conditional on
+   * the record's current job id, so of two concurrent retries one wins and the other sees its claim.
+   */
+  private async claimKey(clientId: string, key: string, jobId: string, fingerprint: string): Promise<UploadAcceptedView | null> {
+    for (let round = 0; round < 3; round++) {
+      const now = new Date();
+      const claim = { jobId, fingerprint, at: now, expiresAt: new Date(now.getTime() + this.config.UPLOADS_IDEMPOTENCY_TTL_MS) };
+      const earlier = await this.idempotency.claim(clientId, key, claim);
       if (!earlier) return null;
-      if (Date.now() - earlier.created_at.getTime() >= this.config.UPLOADS_IDEMPOTENCY_TTL_MS) {
+      const age = now.getTime() - earlier.created_at.getTime();
+      if (age >= this.config.UPLOADS_IDEMPOTENCY_TTL_MS) {
         // Aged out: the key may be reused for a new upload.
-        await this.idempotency.release(clientId, key, earlier.job_id);
+        if (await this.idempotency.takeOver(clientId, key, earlier.job_id, claim, false)) return null;
         continue;
       }
-      if (!earlier.done) throw new IdempotencyInProgressProblem();
+      let done = earlier.done;
+      if (!done && age >= this.config.UPLOADS_IDEMPOTENCY_STALE_MS) {
+        if (!(await this.jobs.findById(earlier.job_id))) {
+          if (await this.idempotency.takeOver(clientId, key, earlier.job_id, claim, true)) return null;
+          continue;
+        }
+        await this.idempotency.markDone(clientId, key, earlier.job_id);
+        done = true;
+      }
+      // Records written before fingerprints existed match any request.
+      if (earlier.fingerprint !== undefined && earlier.fingerprint !== fingerprint) throw new IdempotencyKeyMismatchProblem();
+      if (!done) throw new IdempotencyInProgressProblem();
       return { job_id: earlier.job_id, status: 'queued', status_url: `/v1/uploads/${earlier.job_id}` };
     }
+    throw new IdempotencyInProgressProblem();
+  }
+
+  /**
+   * A request still streaming when a retry took its stale claim over has lost the key: the retry's job is the
+   * one for this key, so this one records none (its staged file is deleted) and answers 409 like any replay
+   * while another request holds the key.
+   */
+  private async assertStillClaimed(clientId: string, key: string, jobId: string, fileId: string): Promise<void> {
+    if (await this.idempotency.holds(clientId, key, jobId)) return;
+    await this.staging.delete(fileId).catch(() => undefined);
     throw new IdempotencyInProgressProblem();
   }
 

@@ -130,6 +130,15 @@ describe('UploadWorker (adapters replaced)', () => {
     expect(t.jobs.records.get(job.job_id)).toMatchObject({ status: 'expired', reason: expect.stringContaining('UPLOADS_JOB_TTL_MS') });
   });
 
+  it('does not expire a started job past UPLOADS_JOB_TTL_MS on a re-run: it may follow an upload that reached Flickr', async () => {
+    const t = setup({ UPLOADS_JOB_TTL_MS: '60000' });
+    const job = t.add({ status: 'active', attempts: 1, started_at: new Date(Date.now() - 30_000), created_at: new Date(Date.now() - 61_000) });
+    t.answers['flickr.photos.search'] = [{ photos: { photo: [{ id: 'p-earlier' }] } }];
+    await expect(t.worker.run(job.job_id, false)).resolves.toBe('completed');
+    expect(t.uploader.upload).not.toHaveBeenCalled();
+    expect(t.jobs.records.get(job.job_id)).toMatchObject({ status: 'completed', photo_id: 'p-earlier', attempts: 2 });
+  });
+
   it('uploads with the machine tag of the job, polls the ticket and completes with the photo id', async () => {
     const t = setup();
     const job = t.add();
