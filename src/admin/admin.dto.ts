@@ -11,14 +11,8 @@ export class KeyIdParams {
   key_id!: string;
 }
 
-export class UpdateApiKeyDto {
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
-  name?: string;
-
+/** Settings shared by create and update. `name` is not here: optional on update, required on create. */
+class ApiKeySettingsDto {
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'null: never expires' })
   @IsOptional()
   @Type(() => Date)
@@ -45,7 +39,18 @@ export class UpdateApiKeyDto {
   ip_allowlist?: string[];
 }
 
-export class CreateApiKeyDto extends UpdateApiKeyDto {
+export class UpdateApiKeyDto extends ApiKeySettingsDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name?: string;
+}
+
+// Not `extends UpdateApiKeyDto`: class-validator inherits @IsOptional, so a missing name passed validation
+// and failed in MongoDB as a 500 (found by the schemathesis fuzz run).
+export class CreateApiKeyDto extends ApiKeySettingsDto {
   @ApiProperty({ example: 'acme-photos' })
   @Matches(CLIENT_ID, { message: 'client_id must be 1-128 of A-Z a-z 0-9 . _ : -' })
   client_id!: string;
@@ -54,7 +59,7 @@ export class CreateApiKeyDto extends UpdateApiKeyDto {
   @IsString()
   @MinLength(1)
   @MaxLength(200)
-  declare name: string;
+  name!: string;
 
   @ApiProperty({ enum: ['client', 'admin'] })
   @IsIn(['client', 'admin'])

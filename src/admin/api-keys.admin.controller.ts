@@ -3,6 +3,7 @@ import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResp
 import { ApiKeyService } from '../auth/api-key.service';
 import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator';
 import type { Principal } from '../auth/principal';
+import { ApiKeyPageResponse, ApiKeyResponse, IssuedApiKeyResponse } from './admin.responses';
 import { CreateApiKeyDto, KeyIdParams, ListApiKeysQuery, RotateApiKeyDto, UpdateApiKeyDto } from './admin.dto';
 
 const actor = (p: Principal) => `admin-key:${p.keyId}`;
@@ -16,20 +17,21 @@ export class ApiKeysAdminController {
 
   @Post()
   @ApiOperation({ summary: 'Create a key; api_key and signing_secret are shown this once' })
-  @ApiCreatedResponse({ description: 'the key, with api_key and signing_secret' })
+  @ApiCreatedResponse({ type: IssuedApiKeyResponse, description: 'the key, with api_key and signing_secret' })
   create(@CurrentPrincipal() p: Principal, @Body() body: CreateApiKeyDto) {
     return this.keys.create(body, actor(p));
   }
 
   @Get()
   @ApiOperation({ summary: 'List keys (no secrets), newest first, cursor-paginated' })
-  @ApiOkResponse({ description: '{ items, next_cursor }' })
+  @ApiOkResponse({ type: ApiKeyPageResponse })
   list(@Query() q: ListApiKeysQuery) {
     return this.keys.list({ client_id: q.client_id, role: q.role, status: q.status }, q.limit, q.cursor);
   }
 
   @Get(':key_id')
   @ApiOperation({ summary: 'One key (no secrets)' })
+  @ApiOkResponse({ type: ApiKeyResponse })
   @ApiNotFoundResponse()
   get(@Param() params: KeyIdParams) {
     return this.keys.get(params.key_id);
@@ -37,6 +39,7 @@ export class ApiKeysAdminController {
 
   @Patch(':key_id')
   @ApiOperation({ summary: 'Update name, rate-limit override, IP allowlist, expiry' })
+  @ApiOkResponse({ type: ApiKeyResponse })
   @ApiNotFoundResponse()
   update(@CurrentPrincipal() p: Principal, @Param() params: KeyIdParams, @Body() body: UpdateApiKeyDto) {
     return this.keys.update(params.key_id, body, actor(p));
@@ -45,6 +48,7 @@ export class ApiKeysAdminController {
   @Post(':key_id/rotate')
   @HttpCode(200)
   @ApiOperation({ summary: 'New secrets, shown once; the old ones work until the grace period ends' })
+  @ApiOkResponse({ type: IssuedApiKeyResponse })
   @ApiNotFoundResponse()
   @ApiConflictResponse({
     description: 'key-rotation-conflict: the previous rotation\'s grace period is still running, or a concurrent rotation of this key won; no secret issued',
@@ -58,6 +62,7 @@ export class ApiKeysAdminController {
   @ApiOperation({
     summary: 'Revoke now: audited, refused by this replica at once and by the others when told (retried while Redis is down; at worst after their cache TTL)',
   })
+  @ApiOkResponse({ type: ApiKeyResponse })
   @ApiNotFoundResponse()
   revoke(@CurrentPrincipal() p: Principal, @Param() params: KeyIdParams) {
     return this.keys.revoke(params.key_id, actor(p));

@@ -1,5 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuditPageResponse } from './admin.responses';
 import { AuditLogService } from '../audit/audit-log.service';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { AuditQuery } from './admin.dto';
@@ -13,7 +14,7 @@ export class AuditAdminController {
 
   @Get()
   @ApiOperation({ summary: 'Audit records, newest first; filters: key, client, user_id, time range' })
-  @ApiOkResponse({ description: '{ items, next_cursor }' })
+  @ApiOkResponse({ type: AuditPageResponse })
   query(@Query() q: AuditQuery) {
     return this.audit.query({ key_id: q.key_id, client_id: q.client_id, user_id: q.user_id, from: q.from, to: q.to }, q.limit, q.cursor);
   }

@@ -9,6 +9,7 @@ import { Logger, PinoLogger } from 'nestjs-pino';
 import { ContentTypeGuard } from '../common/http/content-type.guard';
 import { REQUEST_ID_HEADER, requestIdFor } from '../common/http/request-id';
 import { registerRequestHygiene } from '../common/http/request-hygiene';
+import { completeOpenApi } from './openapi';
 import { ValidationProblem } from '../common/problem/problem.exception';
 import { ProblemFilter } from '../common/problem/problem.filter';
 import { AppConfig } from '../config/app.config';
@@ -118,24 +119,15 @@ export async function configureApp(app: NestFastifyApplication, options: { swagg
 }
 
 function setupSwagger(app: INestApplication): void {
-  const document = SwaggerModule.createDocument(
+  const document = completeOpenApi(SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('flickr-gateway')
       .setDescription('Act on Flickr for your users, safely. Errors are application/problem+json (RFC 9457).')
       .setVersion('1')
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'fgw_<id>_<secret>' }, 'api-key')
-      .addApiKey(
-        {
-          type: 'apiKey',
-          in: 'header',
-          name: 'X-FGW-Signature',
-          description: 'HMAC-SHA256 request signature; see docs/authentication.md',
-        },
-        'hmac-signature',
-      )
       .build(),
-  );
+  ));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Headers, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
 import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator';
 import type { Principal } from '../auth/principal';
@@ -35,8 +35,14 @@ export class FlickrProxyController {
   @ApiOperation({ summary: 'Call an allowlisted Flickr REST method as the user; the answer is Flickr\'s JSON' })
   @ApiBody({ required: false, schema: { type: 'object', additionalProperties: { type: 'string' }, example: { text: 'sunset', per_page: 10 } } })
   @ApiHeader({ name: 'Cache-Control', required: false, description: '`no-cache` bypasses the read cache' })
-  @ApiOkResponse({ description: "Flickr's answer (`stat: ok` and the method's fields)" })
+  @ApiOkResponse({ description: "Flickr's answer (`stat: ok` and the method's fields)", schema: { type: 'object', required: ['stat'], properties: { stat: { type: 'string', enum: ['ok'] } }, additionalProperties: true } })
   @ApiBadRequestResponse({ description: 'flickr-method-not-allowed, or validation-failed' })
+  @ApiConflictResponse({ description: 'flickr-not-connected, or flickr-reauthorization-required (connection_state says which)' })
+  @ApiNotFoundResponse({ description: 'no such user of this client' })
+  @ApiResponse({ status: 502, description: 'flickr-error: Flickr failed (flickrCode, upstreamStatus)' })
+  @ApiResponse({ status: 503, description: 'flickr-circuit-open or flickr-budget-exhausted (Retry-After), or a dependency is down' })
+  @ApiResponse({ status: 504, description: 'flickr-error: Flickr did not answer in time' })
+  @ApiResponse({ status: 422, description: 'flickr-error: Flickr refused the parameters (flickrCode)' })
   call(
     @CurrentPrincipal() principal: Principal,
     @Param() params: FlickrProxyParams,

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator';
 import type { Principal } from '../auth/principal';
@@ -17,6 +17,8 @@ export class OAuthController {
   @ApiOperation({ summary: "Start connecting a user's Flickr account; answers the Flickr authorize URL" })
   @ApiCreatedResponse({ type: OAuthStartedResponse })
   @ApiBadRequestResponse({ description: 'validation-failed, or oauth-callback-disabled' })
+  @ApiResponse({ status: 502, description: 'flickr-error: Flickr failed' })
+  @ApiResponse({ status: 504, description: 'flickr-error: Flickr did not answer in time' })
   start(@CurrentPrincipal() principal: Principal, @Body() body: OAuthStartDto): Promise<OAuthStarted> {
     return this.oauth.start({ clientId: principal.clientId, userId: body.user_id }, body.mode, body.perms, body.return_url);
   }
@@ -27,6 +29,9 @@ export class OAuthController {
   @ApiOperation({ summary: 'OOB mode: finish the connection with the PIN the user copied from Flickr' })
   @ApiOkResponse({ type: OAuthConnectedResponse })
   @ApiBadRequestResponse({ description: 'oauth-request-invalid (unknown, expired, used) or oauth-verifier-rejected' })
+  @ApiNotFoundResponse({ description: 'no such user of this client' })
+  @ApiResponse({ status: 502, description: 'flickr-error: Flickr failed' })
+  @ApiResponse({ status: 504, description: 'flickr-error: Flickr did not answer in time' })
   verify(@CurrentPrincipal() principal: Principal, @Body() body: OAuthVerifyDto): Promise<OAuthConnected> {
     return this.oauth.verify({ clientId: principal.clientId, userId: body.user_id }, body.oauth_token, body.verifier);
   }
@@ -53,6 +58,8 @@ export class OAuthController {
   @ApiOperation({ summary: 'Callback mode: finish the connection with the one-time state from /v1/oauth/start (from the end user\'s session)' })
   @ApiOkResponse({ type: OAuthConnectedResponse })
   @ApiBadRequestResponse({ description: 'oauth-request-invalid (unknown, expired, not approved yet, wrong state, another user or client) or oauth-verifier-rejected' })
+  @ApiResponse({ status: 502, description: 'flickr-error: Flickr failed' })
+  @ApiResponse({ status: 504, description: 'flickr-error: Flickr did not answer in time' })
   @ApiNotFoundResponse({ description: 'no such user of this client, or callback mode is disabled' })
   complete(@CurrentPrincipal() principal: Principal, @Body() body: OAuthCompleteDto): Promise<OAuthConnected> {
     return this.oauth.complete({ clientId: principal.clientId, userId: body.user_id }, body.oauth_token, body.state);

@@ -1,5 +1,5 @@
 import { type CanActivate, Controller, Get, HttpCode, Injectable, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { NotFoundProblem } from '../common/problem/problem.exception';
 import { AppConfig } from '../config/app.config';
@@ -29,6 +29,7 @@ export class KmsAdminRoutesGuard implements CanActivate {
 
 /** Key status, rotation, rewrap progress and migration status. Never returns key material or tokens. */
 @ApiTags('admin: kms')
+@ApiNotFoundResponse({ description: 'these routes are off (KMS_ADMIN_ROUTES_ENABLED=false)' })
 @Controller('admin/kms')
 // Listed in this order so the switch runs first: disabled routes are a 404 even without a key.
 @Authenticated('admin')

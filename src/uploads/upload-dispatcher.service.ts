@@ -43,6 +43,8 @@ export class UploadDispatcher implements OnApplicationBootstrap, OnApplicationSh
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
+  /** Whether the last tick failed, so an outage is logged once rather than on every tick. */
+  private failing = false;
   private ticks = 0;
   private stopped = false;
 
@@ -76,7 +78,15 @@ export class UploadDispatcher implements OnApplicationBootstrap, OnApplicationSh
       return;
     }
     this.running = this.tick()
-      .catch((err: unknown) => this.logger.warn(`dispatch tick failed: ${(err as Error).message}`))
+      .then(() => {
+        if (this.failing) this.logger.log('dispatching again');
+        this.failing = false;
+      })
+      .catch((err: unknown) => {
+        // Once per outage, not on every tick: with Redis down each tick fails at once.
+        if (!this.failing) this.logger.warn(`dispatch tick failed: ${(err as Error).message}; retrying every tick`);
+        this.failing = true;
+      })
       .finally(() => {
         this.running = undefined;
         if (this.again) {

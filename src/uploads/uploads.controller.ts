@@ -1,19 +1,5 @@
 import { Controller, Delete, Get, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBody,
-  ApiConflictResponse,
-  ApiConsumes,
-  ApiHeader,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiPayloadTooLargeResponse,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnsupportedMediaTypeResponse,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiConflictResponse, ApiConsumes, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiRequestTimeoutResponse, ApiServiceUnavailableResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnprocessableEntityResponse, ApiUnsupportedMediaTypeResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator';
 import type { Principal } from '../auth/principal';
@@ -39,7 +25,9 @@ export class UploadsController {
   @ApiBody({ type: UploadFormDoc })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'same key from the same client within 24 h: the first answer, no second job' })
   @ApiAcceptedResponse({ type: UploadAcceptedView })
-  @ApiNotFoundResponse({ description: 'unknown user, or owned by another client' })
+  @ApiNotFoundResponse({ description: 'no such user of this client' })
+  @ApiUnprocessableEntityResponse({ description: 'idempotency-key-mismatch: the Idempotency-Key was used for a different request' })
+  @ApiRequestTimeoutResponse({ description: 'upload-too-slow: the body paused or arrived below the minimum rate' })
   @ApiPayloadTooLargeResponse({ description: 'file larger than UPLOADS_MAX_FILE_BYTES (detected while streaming; nothing is kept)' })
   @ApiUnsupportedMediaTypeResponse({ description: 'not multipart/form-data, or a file type outside UPLOADS_MEDIA_TYPES' })
   @ApiTooManyRequestsResponse({ description: 'upload-queue-full (this client has UPLOADS_MAX_PENDING_PER_CLIENT unfinished jobs) or a rate limit; Retry-After' })
