@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { Types } from 'mongoose';
 import { AuditTrail } from '../audit/audit.trail';
 import { EnvelopeService } from '../kms/envelope.service';
 import { TokenMetrics } from './token.metrics';
+import { walkWithCheckpoint } from './checkpointed-walk';
 import { TokenRepository } from './token.repository';
+import type { TokenDocument } from './token.schema';
 import { tokenContext } from './token.store';
 
 export const MIGRATION_CHECKPOINT = 'migrate:tokens-plaintext';
@@ -51,55 +52,21 @@ export class TokenMigrationService {
     const batchSize = options.batchSize ?? 200;
     const dryRun = options.dryRun ?? false;
     const report: MigrationReport = { dryRun, scanned: 0, migrated: 0, skipped: 0, verified: 0, verifyFailures: 0, remaining: 0 };
-    const checkpoint = dryRun ? null : await this.repository.getCheckpoint(MIGRATION_CHECKPOINT);
-    let lastId: Types.ObjectId | null = checkpoint?.status === 'running' ? checkpoint.last_id : null;
-    let processed = checkpoint?.status === 'running' ? checkpoint.processed : 0;
-    let sweptFromStart = lastId === null;
-    if (!dryRun) await this.repository.saveCheckpoint(MIGRATION_CHECKPOINT, { status: 'running', last_id: lastId, processed, started_at: checkpoint?.started_at ?? new Date() });
-    for (;;) {
-      const batch = await this.repository.findLegacyAfter(lastId, batchSize);
-      if (batch.length === 0) {
-        if (!sweptFromStart && !dryRun) {
-          sweptFromStart = true;
-          lastId = null;
-          continue;
-        }
-        break;
-      }
-      report.scanned += batch.length;
-      lastId = batch[batch.length - 1]._id;
-      if (dryRun) continue;
-      const migratedBefore = report.migrated;
-      for (const doc of batch) {
-        if (typeof doc.oauth_token !== 'string' || typeof doc.oauth_token_secret !== 'string') {
-          report.skipped++;
-          continue;
-        }
-        const enc = await this.envelope.encrypt('user-tokens', tokenContext(doc.user_id), {
-          oauth_token: doc.oauth_token,
-          oauth_token_secret: doc.oauth_token_secret,
-        });
-        if (!(await this.repository.replaceLegacy(doc, enc))) {
-          report.skipped++;
-          continue;
-        }
-        report.migrated++;
-        if (options.verify) {
-          // Re-read what was stored and decrypt it the way TokenStore does (same envelope, same record context).
-          const stored = await this.repository.findById(doc._id);
-          const back = stored?.enc ? await this.envelope.decrypt(tokenContext(stored.user_id), stored.enc).catch(() => null) : null;
-          if (back?.oauth_token === doc.oauth_token && back?.oauth_token_secret === doc.oauth_token_secret) report.verified++;
-          else report.verifyFailures++;
-        }
-      }
-      processed += batch.length;
-      await this.repository.saveCheckpoint(MIGRATION_CHECKPOINT, { status: 'running', last_id: lastId, processed });
-      this.metrics.migrated.inc(report.migrated - migratedBefore);
-      await options.afterBatch?.(report);
-    }
+    report.scanned = await walkWithCheckpoint(this.repository, {
+      checkpoint: MIGRATION_CHECKPOINT,
+      batchSize,
+      dryRun,
+      fetch: (afterId, limit) => this.repository.findLegacyAfter(afterId, limit),
+      onBatch: async (batch) => {
+        report.scanned += batch.length;
+        const migratedBefore = report.migrated;
+        for (const doc of batch) await this.migrateOne(doc, report, options.verify ?? false);
+        this.metrics.migrated.inc(report.migrated - migratedBefore);
+      },
+      afterCheckpoint: () => options.afterBatch?.(report),
+    });
     report.remaining = await this.repository.countLegacy();
     if (!dryRun) {
-      await this.repository.saveCheckpoint(MIGRATION_CHECKPOINT, { status: 'done', last_id: null, processed });
       await this.audit.record({
         action: 'tokens.migration.completed',
         actor: options.actor ?? 'cli',
@@ -108,5 +75,29 @@ export class TokenMigrationService {
       });
     }
     return report;
+  }
+
+  /** Encrypts one legacy document in place unless it changed meanwhile; with `verify`, reads it back through the envelope. */
+  private async migrateOne(doc: TokenDocument, report: MigrationReport, verify: boolean): Promise<void> {
+    if (typeof doc.oauth_token !== 'string' || typeof doc.oauth_token_secret !== 'string') {
+      report.skipped++;
+      return;
+    }
+    const enc = await this.envelope.encrypt('user-tokens', tokenContext(doc.user_id), {
+      oauth_token: doc.oauth_token,
+      oauth_token_secret: doc.oauth_token_secret,
+    });
+    if (!(await this.repository.replaceLegacy(doc, enc))) {
+      report.skipped++;
+      return;
+    }
+    report.migrated++;
+    if (verify) {
+      // Re-read what was stored and decrypt it the way TokenStore does (same envelope, same record context).
+      const stored = await this.repository.findById(doc._id);
+      const back = stored?.enc ? await this.envelope.decrypt(tokenContext(stored.user_id), stored.enc).catch(() => null) : null;
+      if (back?.oauth_token === doc.oauth_token && back?.oauth_token_secret === doc.oauth_token_secret) report.verified++;
+      else report.verifyFailures++;
+    }
   }
 }

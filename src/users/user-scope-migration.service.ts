@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Types } from 'mongoose';
 import { AuditTrail } from '../audit/audit.trail';
 import { EnvelopeService } from '../kms/envelope.service';
+import { walkWithCheckpoint } from '../tokens/checkpointed-walk';
 import { TokenRepository } from '../tokens/token.repository';
 import { tokenContext } from '../tokens/token.store';
 import { scopedUserKey } from './user.identity';
@@ -54,33 +55,19 @@ export class UserScopeMigrationService {
     const dryRun = options.dryRun ?? false;
     const report: ScopeMigrationReport = { dryRun, scanned: 0, usersMoved: 0, tokensMoved: 0, remaining: 0, droppedLegacyIndex: false };
     if (!dryRun) report.droppedLegacyIndex = await this.users.dropLegacyIndex(LEGACY_USER_ID_INDEX);
-    const checkpoint = dryRun ? null : await this.tokens.getCheckpoint(SCOPE_MIGRATION_CHECKPOINT);
-    let lastId: Types.ObjectId | null = checkpoint?.status === 'running' ? checkpoint.last_id : null;
-    let processed = checkpoint?.status === 'running' ? checkpoint.processed : 0;
-    let sweptFromStart = lastId === null;
-    if (!dryRun) await this.tokens.saveCheckpoint(SCOPE_MIGRATION_CHECKPOINT, { status: 'running', last_id: lastId, processed, started_at: checkpoint?.started_at ?? new Date() });
-    for (;;) {
-      const batch = await this.users.findLegacyAfter(lastId, batchSize);
-      if (batch.length === 0) {
-        // Resumed midway: records before the checkpoint were done, but look once more from the start.
-        if (!sweptFromStart && !dryRun) {
-          sweptFromStart = true;
-          lastId = null;
-          continue;
-        }
-        break;
-      }
-      report.scanned += batch.length;
-      lastId = batch[batch.length - 1]._id as Types.ObjectId;
-      if (dryRun) continue;
-      for (const legacy of batch) await this.moveUser(legacy, report);
-      processed += batch.length;
-      await this.tokens.saveCheckpoint(SCOPE_MIGRATION_CHECKPOINT, { status: 'running', last_id: lastId, processed });
-      await options.afterBatch?.(report);
-    }
+    report.scanned = await walkWithCheckpoint(this.tokens, {
+      checkpoint: SCOPE_MIGRATION_CHECKPOINT,
+      batchSize,
+      dryRun,
+      fetch: (afterId, limit) => this.users.findLegacyAfter(afterId, limit),
+      onBatch: async (batch) => {
+        report.scanned += batch.length;
+        for (const legacy of batch) await this.moveUser(legacy, report);
+      },
+      afterCheckpoint: () => options.afterBatch?.(report),
+    });
     report.remaining = await this.users.countLegacy();
     if (!dryRun) {
-      await this.tokens.saveCheckpoint(SCOPE_MIGRATION_CHECKPOINT, { status: 'done', last_id: null, processed });
       await this.audit.record({ action: 'users.scope-migration.completed', actor: options.actor ?? 'cli', target: 'users', details: { ...report } });
     }
     return report;
