@@ -136,10 +136,17 @@ describe('HTTP pipeline (whole app over HTTP)', () => {
     expect(metrics).toContain('process_cpu_user_seconds_total');
   });
 
-  it('serves Swagger UI and the OpenAPI document with both security schemes', async () => {
+  it('serves Swagger UI and the OpenAPI document with both authentication methods (all four HMAC headers) and problem+json errors', async () => {
     const ui = await fetch(`${t.url}/docs`);
     expect(ui.status).toBe(200);
     const doc = (await (await fetch(`${t.url}/docs-json`)).json()) as any;
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['api-key', 'hmac-signature']);
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['api-key', 'hmac-key-id', 'hmac-nonce', 'hmac-signature', 'hmac-timestamp']);
+    expect(doc.components.securitySchemes['hmac-nonce']).toMatchObject({ type: 'apiKey', in: 'header', name: 'x-fgw-nonce' });
+    // An authenticated operation: an API key, or all four signing headers together; errors are problem+json.
+    const op = doc.paths['/v1/users/{user_id}'].get;
+    expect(op.security).toEqual([{ 'api-key': [] }, { 'hmac-key-id': [], 'hmac-timestamp': [], 'hmac-nonce': [], 'hmac-signature': [] }]);
+    for (const status of ['400', '401', '403', '404', '429', '500', '503']) {
+      expect(op.responses[status].content['application/problem+json'].schema).toEqual({ $ref: '#/components/schemas/Problem' });
+    }
   });
 });
