@@ -6,6 +6,7 @@ import { AuthModule } from '../auth/auth.module';
 import { ClientIpResolver } from '../auth/client-ip.resolver';
 import { rateLimitClassOf } from './rate-limit.class';
 import { RateLimitConfig } from './rate-limit.config';
+import { scopedUserKey } from '../users/user.identity';
 import { principalOf, RateLimitGuard } from './rate-limit.guard';
 import { RateLimitStoreModule } from './rate-limit-store.module';
 import { SlidingWindowThrottlerStorage } from './sliding-window.throttler-storage';
@@ -22,7 +23,7 @@ const scopedUserOf = (req: FastifyRequest): string | undefined => {
   const userId = (req.params as Record<string, string> | undefined)?.user_id;
   if (userId === undefined) return undefined;
   // No public route takes a user_id today; should one appear, its users share no window with any client's.
-  return `${principalOf(req)?.clientId ?? '~public'}/${userId}`;
+  return scopedUserKey({ clientId: principalOf(req)?.clientId ?? '~public', userId });
 };
 
 /**

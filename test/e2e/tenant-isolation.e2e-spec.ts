@@ -7,10 +7,10 @@ import { UploadJobRepository } from '../../src/uploads/upload-job.repository';
 import { UploadStagingStore } from '../../src/uploads/upload-staging.store';
 import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
-import { approveOnFlickr, connectViaOob, fakeFlickrEnv, pinFrom } from '../support/factories/flickr.factory';
+import { approveOnFlickr, connectViaOob, pinFrom } from '../support/factories/flickr.factory';
 import { waitFor } from '../support/processes';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { sendUpload, sharedKmsEnv, startWorker } from '../support/uploads';
+import { fastUploadEnv, sendUpload, startWorker } from '../support/uploads';
 
 const ALICE = '12345678@N00';
 const BOB = '99999999@N01';
@@ -69,15 +69,9 @@ describe('tenant isolation: per-client user ids, cascading erase, bound OAuth fl
     fake.addUser({ nsid: BOB, username: 'bob', fullname: 'Bob Example' });
     t = await startTestApp({
       env: {
-        ...AUTH_TEST_ENV,
-        ...fakeFlickrEnv(fake),
-        ...sharedKmsEnv(),
-        RATE_LIMIT_ENABLED: 'false',
+        ...fastUploadEnv(fake),
         OAUTH_CALLBACK_ENABLED: 'true',
         OAUTH_CALLBACK_URL: 'https://gateway.example.test/v1/oauth/callback',
-        UPLOADS_TICKET_POLL_MS: '50',
-        UPLOADS_DISPATCH_INTERVAL_MS: '50',
-        UPLOADS_RETRY_BASE_MS: '50',
       },
     });
     a = await createApiKey(t.app);

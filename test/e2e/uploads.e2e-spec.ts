@@ -6,11 +6,10 @@ import { UploadLanesStore } from '../../src/uploads/upload-lanes.store';
 import { READMIT_GRACE_MS, UploadReconciler } from '../../src/uploads/upload-reconciler.service';
 import { UploadStagingStore } from '../../src/uploads/upload-staging.store';
 import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
-import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
+import { createApiKey } from '../support/factories/api-key.factory';
 import { waitFor } from '../support/processes';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { connectedClient, connectUser, sharedKmsEnv, sendUpload, startWorker } from '../support/uploads';
-import { fakeFlickrEnv } from '../support/factories/flickr.factory';
+import { connectedClient, connectUser, fastUploadEnv, sendUpload, startWorker } from '../support/uploads';
 
 const MiB = 1024 * 1024;
 
@@ -22,15 +21,7 @@ describe('uploads through the job queue', () => {
 
   beforeAll(async () => {
     fake = await FakeFlickr.start({ origins: REAL_FLICKR_ORIGINS });
-    env = {
-      ...AUTH_TEST_ENV,
-      ...fakeFlickrEnv(fake),
-      ...sharedKmsEnv(),
-      RATE_LIMIT_ENABLED: 'false',
-      UPLOADS_TICKET_POLL_MS: '50',
-      UPLOADS_DISPATCH_INTERVAL_MS: '50',
-      UPLOADS_RETRY_BASE_MS: '50',
-    };
+    env = fastUploadEnv(fake);
     t = await startTestApp({ env });
   });
   afterAll(async () => {

@@ -1,17 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FlickrClient } from '../../src/flickr/flickr.client';
 import { UserConnectionService } from '../../src/users/user-connection.service';
 import { UserOwnershipService } from '../../src/users/user-ownership.service';
 import type { FakeFlickr } from '../fake-flickr/fake-flickr.server';
-import { createApiKey } from './factories/api-key.factory';
+import { AUTH_TEST_ENV, createApiKey } from './factories/api-key.factory';
+import { fakeFlickrEnv } from './factories/flickr.factory';
 import type { IssuedApiKey } from '../../src/auth/api-key.service';
-import { freePort, waitFor } from './processes';
+import { type AppProcess, startAppProcess } from './api-process';
 
-const ROOT = join(__dirname, '..', '..');
 
 /**
  * Local KMS keys fixed for this test file, so a worker process can decrypt the
@@ -20,6 +18,23 @@ const ROOT = join(__dirname, '..', '..');
 export function sharedKmsEnv(): Record<string, string> {
   const key = () => randomBytes(32).toString('base64');
   return { KMS_PROVIDER: 'local', KMS_LOCAL_KEYS: `fgw-user-tokens:1:${key()},fgw-app-credentials:1:${key()}` };
+}
+
+/**
+ * Env for an in-process app whose uploads run through a worker process against
+ * `fake`: cheap bcrypt, shared KMS keys, no rate limits, and short polling and
+ * dispatch intervals so jobs finish within a test.
+ */
+export function fastUploadEnv(fake: FakeFlickr): Record<string, string> {
+  return {
+    ...AUTH_TEST_ENV,
+    ...fakeFlickrEnv(fake),
+    ...sharedKmsEnv(),
+    RATE_LIMIT_ENABLED: 'false',
+    UPLOADS_TICKET_POLL_MS: '50',
+    UPLOADS_DISPATCH_INTERVAL_MS: '50',
+    UPLOADS_RETRY_BASE_MS: '50',
+  };
 }
 
 /** Registers `userId` for `clientId` and connects it to the fake Flickr with write permission. */
@@ -102,31 +117,8 @@ export function sendUpload(
 }
 
 /** The worker as its own process (ts-node, like `node dist/worker.js`), sharing this test file's DB and Redis prefix. */
-export async function startWorker(env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; output: () => string; stop: (signal?: NodeJS.Signals) => Promise<void> }> {
-  const port = await freePort();
-  let output = '';
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src/worker.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_OPTIONS: '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), WORKER_PORT: String(port), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d) => (output += String(d)));
-  child.stderr?.on('data', (d) => (output += String(d)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitFor(async () => child.exitCode === null && (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, {
-    timeoutMs: 60_000,
-  }).catch((err: Error) => {
-    throw new Error(`worker did not start: ${err.message}\n${output}`);
-  });
-  return {
-    child,
-    url: `http://127.0.0.1:${port}`,
-    output: () => output,
-    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
-      if (child.exitCode === null) child.kill(signal);
-      await exited;
-    },
-  };
+export function startWorker(env: Record<string, string> = {}): Promise<AppProcess> {
+  return startAppProcess('src/worker.ts', { portVariable: 'WORKER_PORT', readyPath: '/health/ready', env });
 }
 
 /** A new client API key and a user of that client whose Flickr account is connected on the fake. */
