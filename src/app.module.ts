@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AdminModule } from './admin/admin.module';
-import { AuditConfig } from './audit/audit.config';
-import { AuditLogModule } from './audit/audit-log.module';
+import { RequestLogConfig } from './request-log/request-log.config';
+import { RequestLogModule } from './request-log/request-log.module';
 import { AuthConfig } from './auth/auth.config';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app.config';
@@ -28,7 +28,7 @@ import { UploadsConfig } from './uploads/uploads.config';
 import { UploadsModule } from './uploads/uploads.module';
 
 /** Every config slice; validated together at start-up so all problems are reported at once. */
-export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, AuditConfig, FlickrConfig, OAuthConfig, UploadsConfig, HealthConfig];
+export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, RequestLogConfig, FlickrConfig, OAuthConfig, UploadsConfig, HealthConfig];
 
 /** Modules both processes need. */
 export const CORE_MODULES = [
@@ -45,6 +45,6 @@ export const CORE_MODULES = [
 /** The HTTP API process: public API under /v1, admin API under /admin. */
 @Module({
   // RateLimitModule last: its guard runs after authentication has identified the key.
-  imports: [...CORE_MODULES, AuthModule, AuditLogModule, UsersHttpModule, AdminModule, FlickrHttpModule, OAuthModule, UploadsModule, RateLimitModule],
+  imports: [...CORE_MODULES, AuthModule, RequestLogModule, UsersHttpModule, AdminModule, FlickrHttpModule, OAuthModule, UploadsModule, RateLimitModule],
 })
 export class AppModule {}

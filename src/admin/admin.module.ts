@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AuditLogModule } from '../audit/audit-log.module';
+import { RequestLogModule } from '../request-log/request-log.module';
 import { AuthModule } from '../auth/auth.module';
 import { KmsAdminController, KmsAdminRoutesGuard } from '../tokens/kms-admin.controller';
 import { TokensModule } from '../tokens/tokens.module';
@@ -8,7 +8,7 @@ import { AuditAdminController } from './audit.admin.controller';
 
 /** Thin admin controllers under /admin; the rules live in the auth and audit services. */
 @Module({
-  imports: [AuthModule, AuditLogModule, TokensModule],
+  imports: [AuthModule, RequestLogModule, TokensModule],
   // KMS administration lives in the API process only (the worker shares TokensModule, not these routes).
   controllers: [ApiKeysAdminController, AuditAdminController, KmsAdminController],
   providers: [KmsAdminRoutesGuard],

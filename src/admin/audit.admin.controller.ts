@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditPageResponse } from './admin.responses';
-import { AuditLogService } from '../audit/audit-log.service';
+import { RequestLogService } from '../request-log/request-log.service';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { AuditQuery } from './admin.dto';
 
@@ -10,7 +10,7 @@ import { AuditQuery } from './admin.dto';
 @Authenticated('admin')
 @Controller('admin/audit')
 export class AuditAdminController {
-  constructor(private readonly audit: AuditLogService) {}
+  constructor(private readonly audit: RequestLogService) {}
 
   @Get()
   @ApiOperation({ summary: 'Audit records, newest first; filters: key, client, user_id, time range' })

@@ -1,5 +1,5 @@
 import bcrypt from 'bcrypt';
-import type { AuditTrail } from '../audit/audit.trail';
+import type { SecurityEvents } from '../security-events/security-events.service';
 import { NotFoundProblem, ProblemException, ValidationProblem } from '../common/problem/problem.exception';
 import type { EnvelopeService } from '../kms/envelope.service';
 import { formatApiKey, newKeyId, newSecret, SIGNING_SECRET_PREFIX } from './api-key.format';
@@ -78,7 +78,7 @@ export class ApiKeyAdmin {
   constructor(
     private readonly repo: ApiKeyRepository,
     private readonly envelopes: EnvelopeService,
-    private readonly audit: AuditTrail,
+    private readonly audit: SecurityEvents,
     private readonly config: AuthConfig,
     private readonly now: () => number,
     private readonly changes: KeyChangeSink,
@@ -175,7 +175,7 @@ export class ApiKeyAdmin {
    * After a committed change. The announcement is queued even when the audit
    * write fails: the change is in effect, so other replicas must learn it.
    */
-  private async committed(keyId: string, event: Parameters<AuditTrail['record']>[0]): Promise<void> {
+  private async committed(keyId: string, event: Parameters<SecurityEvents['record']>[0]): Promise<void> {
     this.changes.forget(keyId);
     try {
       await this.audit.record(event);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import bcrypt from 'bcrypt';
-import { AuditTrail } from '../audit/audit.trail';
+import { SecurityEvents } from '../security-events/security-events.service';
 import { NotFoundProblem, ValidationProblem } from '../common/problem/problem.exception';
 import { EnvelopeService } from '../kms/envelope.service';
 import { ApiKeyAdmin, openSigning, type SigningSecrets } from './api-key.admin';
@@ -57,7 +57,7 @@ export class ApiKeyService implements OnModuleInit, OnApplicationShutdown {
     private readonly repo: ApiKeyRepository,
     private readonly envelopes: EnvelopeService,
     private readonly bus: KeyInvalidationBus,
-    audit: AuditTrail,
+    audit: SecurityEvents,
     private readonly metrics: AuthMetrics,
     private readonly config: AuthConfig,
     private readonly now: () => number = Date.now,

@@ -2,8 +2,8 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
 import { PassportModule } from '@nestjs/passport';
-import { AuditModule } from '../audit/audit.module';
-import { AuditTrail } from '../audit/audit.trail';
+import { SecurityEventsModule } from '../security-events/security-events.module';
+import { SecurityEvents } from '../security-events/security-events.service';
 import { EnvelopeService } from '../kms/envelope.service';
 import { KmsModule } from '../kms/kms.module';
 import { ApiKeyRepository } from './api-key.repository';
@@ -27,7 +27,7 @@ import { RateLimitStoreModule } from '../rate-limit/rate-limit-store.module';
     RateLimitStoreModule,
     PassportModule,
     KmsModule,
-    AuditModule,
+    SecurityEventsModule,
     MongooseModule.forFeature([{ name: API_KEY_MODEL, schema: ApiKeySchema }]),
   ],
   providers: [
@@ -39,7 +39,7 @@ import { RateLimitStoreModule } from '../rate-limit/rate-limit-store.module';
     ClientIpResolver,
     {
       provide: ApiKeyService,
-      inject: [ApiKeyRepository, EnvelopeService, KeyInvalidationBus, AuditTrail, AuthMetrics, AuthConfig],
+      inject: [ApiKeyRepository, EnvelopeService, KeyInvalidationBus, SecurityEvents, AuthMetrics, AuthConfig],
       useFactory: (...deps: ConstructorParameters<typeof ApiKeyService>) => new ApiKeyService(...deps),
     },
     {
@@ -50,7 +50,7 @@ import { RateLimitStoreModule } from '../rate-limit/rate-limit-store.module';
     ApiKeyStrategy,
     ClientAuthGuard,
   ],
-  exports: [ApiKeyService, HmacVerifier, AuthMetrics, ClientIpResolver, ClientAuthGuard, AuditModule],
+  exports: [ApiKeyService, HmacVerifier, AuthMetrics, ClientIpResolver, ClientAuthGuard, SecurityEventsModule],
 })
 export class AuthModule implements OnModuleInit {
   constructor(private readonly adapterHost: HttpAdapterHost) {}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditTrail } from '../audit/audit.trail';
+import { SecurityEvents } from '../security-events/security-events.service';
 import { EnvelopeService, KEY_PURPOSES, type KeyPurpose } from './envelope.service';
 import { KmsConfig } from './kms.config';
 import { UnknownKeyProblem } from './kms.errors';
@@ -14,7 +14,7 @@ export class KeyRotationService {
     private readonly kms: KmsProvider,
     private readonly envelope: EnvelopeService,
     private readonly config: KmsConfig,
-    private readonly audit: AuditTrail,
+    private readonly audit: SecurityEvents,
   ) {}
 
   /** Parses an admin-supplied purpose, or throws a 404 problem. */

@@ -1,6 +1,6 @@
 import { Global, Logger, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { AuditModule } from '../audit/audit.module';
+import { SecurityEventsModule } from '../security-events/security-events.module';
 import { AppConfig } from '../config/app.config';
 import { EnvelopeService } from './envelope.service';
 import { KeyRotationService } from './key-rotation.service';
@@ -40,7 +40,7 @@ export function createKmsProvider(config: KmsConfig, app: Pick<AppConfig, 'NODE_
  */
 @Global()
 @Module({
-  imports: [TerminusModule, AuditModule],
+  imports: [TerminusModule, SecurityEventsModule],
   providers: [
     { provide: KmsProvider, inject: [KmsConfig, AppConfig], useFactory: createKmsProvider },
     {
@@ -51,6 +51,6 @@ export function createKmsProvider(config: KmsConfig, app: Pick<AppConfig, 'NODE_
     KeyRotationService,
     KmsHealthIndicator,
   ],
-  exports: [KmsProvider, EnvelopeService, KeyRotationService, KmsHealthIndicator, AuditModule],
+  exports: [KmsProvider, EnvelopeService, KeyRotationService, KmsHealthIndicator, SecurityEventsModule],
 })
 export class KmsModule {}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditTrail } from '../audit/audit.trail';
+import { SecurityEvents } from '../security-events/security-events.service';
 import { EnvelopeService } from '../kms/envelope.service';
 import { TokenMetrics } from './token.metrics';
 import { walkWithCheckpoint } from './checkpointed-walk';
@@ -40,7 +40,7 @@ export class TokenMigrationService {
   constructor(
     private readonly repository: TokenRepository,
     private readonly envelope: EnvelopeService,
-    private readonly audit: AuditTrail,
+    private readonly audit: SecurityEvents,
     private readonly metrics: TokenMetrics,
   ) {}
 

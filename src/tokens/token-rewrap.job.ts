@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditTrail } from '../audit/audit.trail';
+import { SecurityEvents } from '../security-events/security-events.service';
 import { EnvelopeService, KEY_PURPOSES, type KeyPurpose } from '../kms/envelope.service';
 import { KmsConfig } from '../kms/kms.config';
 import { KmsProvider } from '../kms/kms.provider';
@@ -46,7 +46,7 @@ export class TokenRewrapJob {
     private readonly kms: KmsProvider,
     private readonly envelope: EnvelopeService,
     private readonly config: KmsConfig,
-    private readonly audit: AuditTrail,
+    private readonly audit: SecurityEvents,
     private readonly metrics: TokenMetrics,
   ) {}
 

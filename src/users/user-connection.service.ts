@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AuditTrail } from '../audit/audit.trail';
+import { SecurityEvents } from '../security-events/security-events.service';
 import { ProblemException } from '../common/problem/problem.exception';
 import { FlickrReauthorizationRequiredProblem } from '../flickr/flickr.errors';
 import { type FlickrTokens, TokenStore } from '../tokens/token.store';
@@ -50,7 +50,7 @@ export class UserConnectionService {
     private readonly ownership: UserOwnershipService,
     private readonly tokens: TokenStore,
     private readonly erasure: UserErasure,
-    private readonly audit: AuditTrail,
+    private readonly audit: SecurityEvents,
   ) {}
 
   /** Stores the access token (encrypted) first, then marks the user connected, so a connected user always has a token. */

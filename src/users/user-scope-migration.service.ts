@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Types } from 'mongoose';
-import { AuditTrail } from '../audit/audit.trail';
+import { SecurityEvents } from '../security-events/security-events.service';
 import { EnvelopeService } from '../kms/envelope.service';
 import { walkWithCheckpoint } from '../tokens/checkpointed-walk';
 import { TokenRepository } from '../tokens/token.repository';
@@ -47,7 +47,7 @@ export class UserScopeMigrationService {
     private readonly users: UserRepository,
     private readonly tokens: TokenRepository,
     private readonly envelope: EnvelopeService,
-    private readonly audit: AuditTrail,
+    private readonly audit: SecurityEvents,
   ) {}
 
   async run(options: ScopeMigrationOptions = {}): Promise<ScopeMigrationReport> {

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { AuditModule } from '../audit/audit.module';
+import { SecurityEventsModule } from '../security-events/security-events.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { UserErasure } from './user-erasure';
 import { UserScopeMigrationService } from './user-scope-migration.service';
@@ -15,7 +15,7 @@ import { UserOwnershipService } from './user-ownership.service';
  * UsersHttpModule.
  */
 @Module({
-  imports: [TokensModule, AuditModule, MongooseModule.forFeature([{ name: USER_MODEL, schema: UserSchema }])],
+  imports: [TokensModule, SecurityEventsModule, MongooseModule.forFeature([{ name: USER_MODEL, schema: UserSchema }])],
   providers: [UserRepository, UserOwnershipService, UserConnectionService, UserErasure, UserScopeMigrationService],
   exports: [UserOwnershipService, UserConnectionService, UserErasure, UserScopeMigrationService],
 })

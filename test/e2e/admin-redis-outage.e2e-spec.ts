@@ -1,4 +1,4 @@
-import { AuditTrail } from '../../src/audit/audit.trail';
+import { SecurityEvents } from '../../src/security-events/security-events.service';
 import { ApiKeyService } from '../../src/auth/api-key.service';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { RedisProcess, waitFor } from '../support/processes';
@@ -55,7 +55,7 @@ describe('admin revoke during a Redis outage', () => {
     const revoked = await call(a, 'POST', `/admin/keys/${client.key_id}/revoke`, admin.api_key);
     expect(revoked.status).toBe(200);
     expect(((await revoked.json()) as { status: string }).status).toBe('revoked');
-    const events = (await a.app.get(AuditTrail).recent(/^auth\.key\.revoked$/)).filter((e) => e.target === client.key_id);
+    const events = (await a.app.get(SecurityEvents).recent(/^auth\.key\.revoked$/)).filter((e) => e.target === client.key_id);
     expect(events).toHaveLength(1);
     expect(events[0].actor).toBe(`admin-key:${admin.key_id}`);
     // The instance that took the revoke refuses the key at once (it had cached it); the announcement waits for Redis.

@@ -1,4 +1,4 @@
-import { AuditTrail } from '../../src/audit/audit.trail';
+import { SecurityEvents } from '../../src/security-events/security-events.service';
 import { createAdminKey } from '../../src/cli/create-admin-key';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -168,7 +168,7 @@ describe('Admin API and first admin key (real app, Redis, FerretDB)', () => {
   });
 
   it('audits admin actions on keys in audit_events', async () => {
-    const events = await t.app.get(AuditTrail, { strict: false }).recent(/^auth\.key\./);
+    const events = await t.app.get(SecurityEvents, { strict: false }).recent(/^auth\.key\./);
     const actions = events.map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['auth.key.created', 'auth.key.updated', 'auth.key.rotated', 'auth.key.revoked']));
     expect(JSON.stringify(events)).not.toMatch(/fgw_|fgws_|\$2b\$/);

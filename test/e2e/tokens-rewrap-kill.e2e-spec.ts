@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { AuditTrail } from '../../src/audit/audit.trail';
+import { SecurityEvents } from '../../src/security-events/security-events.service';
 import { EnvelopeService } from '../../src/kms/envelope.service';
 import { KeyRotationService } from '../../src/kms/key-rotation.service';
 import { TokenStore } from '../../src/tokens/token.store';
@@ -106,7 +106,7 @@ describe('token rewrap survives a SIGKILL', () => {
     const store = t.app.get(TokenStore);
     for (let i = 0; i < N; i++) expect(await store.get(`user-${i}`)).toEqual(plain(i));
 
-    const actions = (await t.app.get(AuditTrail).recent(/^kms\.rewrap/)).map((e) => e.action);
+    const actions = (await t.app.get(SecurityEvents).recent(/^kms\.rewrap/)).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['kms.rewrap.started', 'kms.rewrap.resumed', 'kms.rewrap.completed']));
   }, 300_000);
 });

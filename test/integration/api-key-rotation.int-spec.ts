@@ -1,6 +1,6 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { AuditTrail } from '../../src/audit/audit.trail';
+import { SecurityEvents } from '../../src/security-events/security-events.service';
 import { KeyRotationConflictProblem, ROTATION_CLAIM_LEASE_MS } from '../../src/auth/api-key.admin';
 import { ApiKeyRepository } from '../../src/auth/api-key.repository';
 import { ApiKeyService, type IssuedApiKey } from '../../src/auth/api-key.service';
@@ -62,7 +62,7 @@ describe('API key rotation races (real FerretDB)', () => {
     return release;
   }
 
-  const rotatedEvents = async (keyId: string) => (await t.app.get(AuditTrail).recent(/^auth\.key\.rotated$/, 500)).filter((e) => e.target === keyId);
+  const rotatedEvents = async (keyId: string) => (await t.app.get(SecurityEvents).recent(/^auth\.key\.rotated$/, 500)).filter((e) => e.target === keyId);
   const rotations = (keyId: string) => db.collection('api_key_rotations').find({ key_id: keyId }).toArray();
 
   async function expectOnlyWinnerWorks(key: IssuedApiKey, winner: IssuedApiKey): Promise<void> {

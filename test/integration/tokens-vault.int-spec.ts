@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { AuditTrail } from '../../src/audit/audit.trail';
+import { SecurityEvents } from '../../src/security-events/security-events.service';
 import { EnvelopeService } from '../../src/kms/envelope.service';
 import { KeyRotationService } from '../../src/kms/key-rotation.service';
 import { KmsProvider } from '../../src/kms/kms.provider';
@@ -124,7 +124,7 @@ describe('token vault on OpenBao + FerretDB', () => {
     t.app.get(EnvelopeService).cache.clear();
     for (let i = 0; i < N; i += 23) expect(await store.get(`user-${i}`)).toEqual(plain(i));
 
-    const events = await t.app.get(AuditTrail).recent(/^kms\./);
+    const events = await t.app.get(SecurityEvents).recent(/^kms\./);
     expect(events.map((e) => e.action)).toEqual(
       expect.arrayContaining(['kms.key.rotated', 'kms.rewrap.started', 'kms.rewrap.resumed', 'kms.rewrap.completed']),
     );

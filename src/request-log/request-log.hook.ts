@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ClientIpResolver } from '../auth/client-ip.resolver';
 import type { AuthenticatedRequestFields } from '../auth/principal';
-import { AuditLogBuffer } from './audit-log.buffer';
+import { RequestLogBuffer } from './request-log.buffer';
 
 /** Only API calls are audited; probes, metrics and docs are not. */
 function isApiCall(url: string): boolean {
@@ -17,12 +17,12 @@ function isApiCall(url: string): boolean {
  * client already has its answer, so it cannot delay the response.
  */
 @Injectable()
-export class AuditLogHook implements OnModuleInit {
-  private readonly logger = new Logger(AuditLogHook.name);
+export class RequestLogHook implements OnModuleInit {
+  private readonly logger = new Logger(RequestLogHook.name);
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    private readonly buffer: AuditLogBuffer,
+    private readonly buffer: RequestLogBuffer,
     private readonly ips: ClientIpResolver,
   ) {}
 

@@ -1,9 +1,13 @@
 import { Schema } from 'mongoose';
 
-export const AUDIT_LOG_MODEL = 'AuditLog';
+export const REQUEST_LOG_MODEL = 'RequestLog';
 
-/** Collection `audit_logs`: one record per API call. Never holds keys, secrets or bodies. */
-export interface AuditLogRecord {
+/**
+ * One record per API call. Never holds keys, secrets or bodies. Stored in the collection `audit_logs`, its
+ * historical name (the feature was called "audit log"): existing records and their TTL index keep working;
+ * do not rename it without a data migration.
+ */
+export interface RequestLogRecord {
   at: Date;
   key_id: string | null;
   client_id: string | null;
@@ -18,8 +22,8 @@ export interface AuditLogRecord {
 }
 
 /** The schema with its TTL index; retention comes from AUDIT_RETENTION_DAYS. */
-export function auditLogSchema(retentionDays: number): Schema<AuditLogRecord> {
-  const schema = new Schema<AuditLogRecord>(
+export function requestLogSchema(retentionDays: number): Schema<RequestLogRecord> {
+  const schema = new Schema<RequestLogRecord>(
     {
       at: { type: Date, required: true },
       key_id: { type: String, default: null },

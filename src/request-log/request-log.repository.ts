@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, Types } from 'mongoose';
-import { AUDIT_LOG_MODEL, type AuditLogRecord } from './audit-log.schema';
+import { REQUEST_LOG_MODEL, type RequestLogRecord } from './request-log.schema';
 
-export interface AuditLogFilter {
+export interface RequestLogFilter {
   key_id?: string;
   client_id?: string;
   user_id?: string;
@@ -11,19 +11,19 @@ export interface AuditLogFilter {
   to?: Date;
 }
 
-export type StoredAuditLog = AuditLogRecord & { _id: Types.ObjectId };
+export type StoredRequestLog = RequestLogRecord & { _id: Types.ObjectId };
 
 /** Adapter over `audit_logs`. */
 @Injectable()
-export class AuditLogRepository {
-  constructor(@InjectModel(AUDIT_LOG_MODEL) private readonly logs: Model<AuditLogRecord>) {}
+export class RequestLogRepository {
+  constructor(@InjectModel(REQUEST_LOG_MODEL) private readonly logs: Model<RequestLogRecord>) {}
 
-  async insertMany(records: AuditLogRecord[]): Promise<void> {
+  async insertMany(records: RequestLogRecord[]): Promise<void> {
     await this.logs.insertMany(records, { ordered: false, lean: true });
   }
 
   /** Newest first; `beforeId` is the cursor (the _id of the previous page's last record). */
-  async find(filter: AuditLogFilter, limit: number, beforeId?: string): Promise<StoredAuditLog[]> {
+  async find(filter: RequestLogFilter, limit: number, beforeId?: string): Promise<StoredRequestLog[]> {
     const query: Record<string, unknown> = {};
     if (filter.key_id) query.key_id = filter.key_id;
     if (filter.client_id) query.client_id = filter.client_id;
@@ -32,6 +32,6 @@ export class AuditLogRepository {
       query.at = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) };
     }
     if (beforeId) query._id = { $lt: new Types.ObjectId(beforeId) };
-    return this.logs.find(query).sort({ _id: -1 }).limit(limit).lean<StoredAuditLog[]>().exec();
+    return this.logs.find(query).sort({ _id: -1 }).limit(limit).lean<StoredRequestLog[]>().exec();
   }
 }

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { ValidationProblem } from '../common/problem/problem.exception';
-import { type AuditLogFilter, AuditLogRepository } from './audit-log.repository';
+import { type RequestLogFilter, RequestLogRepository } from './request-log.repository';
 
-export interface AuditLogView {
+export interface RequestLogView {
   id: string;
   at: Date;
   key_id: string | null;
@@ -19,10 +19,10 @@ export interface AuditLogView {
 
 /** Queries of the call audit trail for the admin API. */
 @Injectable()
-export class AuditLogService {
-  constructor(private readonly repo: AuditLogRepository) {}
+export class RequestLogService {
+  constructor(private readonly repo: RequestLogRepository) {}
 
-  async query(filter: AuditLogFilter, limit: number, cursor?: string): Promise<{ items: AuditLogView[]; next_cursor: string | null }> {
+  async query(filter: RequestLogFilter, limit: number, cursor?: string): Promise<{ items: RequestLogView[]; next_cursor: string | null }> {
     if (cursor && !Types.ObjectId.isValid(cursor)) throw new ValidationProblem(['cursor: is not a cursor this API returned']);
     const records = await this.repo.find(filter, limit + 1, cursor);
     const page = records.slice(0, limit);

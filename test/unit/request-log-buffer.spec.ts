@@ -1,29 +1,29 @@
-import { AuditConfig } from '../../src/audit/audit.config';
-import { AuditLogBuffer } from '../../src/audit/audit-log.buffer';
-import type { AuditLogRepository } from '../../src/audit/audit-log.repository';
-import type { AuditLogRecord } from '../../src/audit/audit-log.schema';
+import { RequestLogConfig } from '../../src/request-log/request-log.config';
+import { RequestLogBuffer } from '../../src/request-log/request-log.buffer';
+import type { RequestLogRepository } from '../../src/request-log/request-log.repository';
+import type { RequestLogRecord } from '../../src/request-log/request-log.schema';
 
 const counter = () => {
   let value = 0;
   return { inc: (n = 1) => void (value += n), get value() { return value; } };
 };
 
-const record = (i: number): AuditLogRecord => ({
+const record = (i: number): RequestLogRecord => ({
   at: new Date(), key_id: 'k', client_id: 'c', source_ip: '127.0.0.1', method: 'GET', route: '/v1/x',
   user_id: null, status: 200, latency_ms: i, request_id: `r${i}`,
 });
 
-function setup(insert: (records: AuditLogRecord[]) => Promise<void>, max = 5, batch = 2) {
-  const config = Object.assign(new AuditConfig(), { AUDIT_BUFFER_MAX_ENTRIES: max, AUDIT_BATCH_SIZE: batch });
+function setup(insert: (records: RequestLogRecord[]) => Promise<void>, max = 5, batch = 2) {
+  const config = Object.assign(new RequestLogConfig(), { AUDIT_BUFFER_MAX_ENTRIES: max, AUDIT_BATCH_SIZE: batch });
   const written = counter();
   const dropped = counter();
   const failures = counter();
-  const repo = { insertMany: insert } as unknown as AuditLogRepository;
-  const buffer = new AuditLogBuffer(repo, config, written as any, dropped as any, failures as any);
+  const repo = { insertMany: insert } as unknown as RequestLogRepository;
+  const buffer = new RequestLogBuffer(repo, config, written as any, dropped as any, failures as any);
   return { buffer, written, dropped, failures };
 }
 
-describe('AuditLogBuffer (repository replaced)', () => {
+describe('RequestLogBuffer (repository replaced)', () => {
   it('writes in batches', async () => {
     const batches: number[] = [];
     const { buffer, written } = setup(async (r) => void batches.push(r.length), 100, 2);
@@ -36,7 +36,7 @@ describe('AuditLogBuffer (repository replaced)', () => {
 
   it('keeps records while MongoDB is down and counts (not silently drops) what overflows', async () => {
     let down = true;
-    const stored: AuditLogRecord[] = [];
+    const stored: RequestLogRecord[] = [];
     const { buffer, dropped, failures } = setup(async (r) => {
       if (down) throw new Error('MongoNetworkError');
       stored.push(...r);

@@ -1,15 +1,15 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectMetric, makeCounterProvider } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
-import { AuditConfig } from './audit.config';
-import { AuditLogRepository } from './audit-log.repository';
-import type { AuditLogRecord } from './audit-log.schema';
+import { RequestLogConfig } from './request-log.config';
+import { RequestLogRepository } from './request-log.repository';
+import type { RequestLogRecord } from './request-log.schema';
 
 export const AUDIT_LOGS_WRITTEN = 'audit_logs_written_total';
 export const AUDIT_LOGS_DROPPED = 'audit_logs_dropped_total';
 export const AUDIT_LOG_WRITE_FAILURES = 'audit_log_write_failures_total';
 
-export const auditLogMetricProviders = [
+export const requestLogMetricProviders = [
   makeCounterProvider({ name: AUDIT_LOGS_WRITTEN, help: 'Audit records written to audit_logs' }),
   makeCounterProvider({
     name: AUDIT_LOGS_DROPPED,
@@ -25,15 +25,15 @@ export const auditLogMetricProviders = [
  * does not fit is counted in audit_logs_dropped_total.
  */
 @Injectable()
-export class AuditLogBuffer implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(AuditLogBuffer.name);
-  private buffer: AuditLogRecord[] = [];
+export class RequestLogBuffer implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(RequestLogBuffer.name);
+  private buffer: RequestLogRecord[] = [];
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
 
   constructor(
-    private readonly repo: AuditLogRepository,
-    private readonly config: AuditConfig,
+    private readonly repo: RequestLogRepository,
+    private readonly config: RequestLogConfig,
     @InjectMetric(AUDIT_LOGS_WRITTEN) private readonly written: Counter<string>,
     @InjectMetric(AUDIT_LOGS_DROPPED) private readonly dropped: Counter<string>,
     @InjectMetric(AUDIT_LOG_WRITE_FAILURES) private readonly failures: Counter<string>,
@@ -50,7 +50,7 @@ export class AuditLogBuffer implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Queues one record; never throws, never waits. */
-  add(record: AuditLogRecord): void {
+  add(record: RequestLogRecord): void {
     if (this.buffer.length >= this.config.AUDIT_BUFFER_MAX_ENTRIES) {
       this.dropped.inc();
       return;

@@ -1,9 +1,13 @@
 import { Schema } from 'mongoose';
 
-/** Collection `audit_events`; the audit issue adopts it. Never holds secrets. */
-export const AUDIT_EVENT_MODEL = 'AuditEvent';
+/**
+ * Security events (key issued/rotated/revoked, user erased, KMS rotation and rewrap, ...). Never holds secrets.
+ * The collection keeps its historical name `audit_events` so that stored events stay readable after the
+ * feature was renamed from "audit" to "security events"; do not rename it without a data migration.
+ */
+export const SECURITY_EVENT_MODEL = 'SecurityEvent';
 
-export interface AuditEvent {
+export interface SecurityEvent {
   at: Date;
   /** e.g. kms.key.rotated, kms.rewrap.started, kms.rewrap.completed, tokens.migration.batch */
   action: string;
@@ -14,7 +18,7 @@ export interface AuditEvent {
   details: Record<string, unknown>;
 }
 
-export const AuditEventSchema = new Schema<AuditEvent>(
+export const SecurityEventSchema = new Schema<SecurityEvent>(
   {
     at: { type: Date, required: true, index: true },
     action: { type: String, required: true, index: true },

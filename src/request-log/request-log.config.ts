@@ -3,7 +3,7 @@ import { ToInt } from '../config/env.transforms';
 import type { ConfigSlice } from '../config/env.validation';
 
 /** The call audit trail (`audit_logs`). */
-export class AuditConfig implements ConfigSlice {
+export class RequestLogConfig implements ConfigSlice {
   /** Days an audit record is kept (MongoDB TTL index). */
   @ToInt()
   @IsInt()
