@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # Starts the local stack on loopback without Docker: FerretDB (MongoDB wire
-# protocol, SQLite backend) and Redis. Idempotent; data lives in .data/ (git-ignored).
+# protocol) on PostgreSQL (scripts/postgres.sh), Redis and OpenBao. Idempotent;
+# data lives in .data/ (git-ignored).
 #   scripts/dev-services.sh up      install what is missing, start, wait until ready
 #   scripts/dev-services.sh down    stop
 #   scripts/dev-services.sh env     print the environment the app should use
 #   scripts/dev-services.sh status  show what runs
+# DEV_FERRETDB_BACKEND=sqlite selects FerretDB's SQLite backend instead (no
+# PostgreSQL; slower: it filters, sorts and limits in FerretDB, see
+# docs/performance.md). Ports: DEV_MONGO_PORT, DEV_REDIS_PORT, DEV_PG_PORT,
+# DEV_BAO_PORT, DEV_FERRET_DEBUG_PORT; DEV_DATA_DIR moves the data.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="${DEV_DATA_DIR:-$ROOT/.data}"
 MONGO_PORT="${DEV_MONGO_PORT:-27018}"
 REDIS_PORT="${DEV_REDIS_PORT:-6380}"
 FERRET_DEBUG_PORT="${DEV_FERRET_DEBUG_PORT:-8089}"
+BACKEND="${DEV_FERRETDB_BACKEND:-sqlite}"
 
 log() { printf '[dev-services] %s\n' "$*" >&2; }
 
@@ -25,13 +31,21 @@ up() {
   bash "$ROOT/scripts/tools.sh"
   mkdir -p "$DATA/ferretdb" "$DATA/redis"
   if port_open "$MONGO_PORT"; then log "FerretDB already on 127.0.0.1:$MONGO_PORT"; else
-    nohup "$ROOT/.tools/bin/ferretdb" --handler=sqlite --sqlite-url="file:$DATA/ferretdb/" \
+    local backend=()
+    case "$BACKEND" in
+      postgresql)
+        bash "$ROOT/scripts/postgres.sh" up
+        backend=(--handler=postgresql --postgresql-url="$(bash "$ROOT/scripts/postgres.sh" url)") ;;
+      sqlite) backend=(--handler=sqlite --sqlite-url="file:$DATA/ferretdb/") ;;
+      *) log "DEV_FERRETDB_BACKEND must be postgresql or sqlite, not '$BACKEND'"; exit 2 ;;
+    esac
+    nohup "$ROOT/.tools/bin/ferretdb" "${backend[@]}" \
       --state-dir="$DATA/ferretdb" --listen-addr="127.0.0.1:$MONGO_PORT" \
       --debug-addr="127.0.0.1:$FERRET_DEBUG_PORT" --telemetry=disable --log-level=warn \
       >"$DATA/ferretdb.log" 2>&1 &
     echo $! >"$DATA/ferretdb.pid"
     wait_port "$MONGO_PORT" ferretdb
-    log "FerretDB on 127.0.0.1:$MONGO_PORT"
+    log "FerretDB ($BACKEND backend) on 127.0.0.1:$MONGO_PORT"
   fi
   if port_open "$REDIS_PORT"; then log "Redis already on 127.0.0.1:$REDIS_PORT"; else
     redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA/redis" --appendonly yes \
@@ -50,6 +64,8 @@ down() {
       log "stopped $svc"
     fi
   done
+  # Whichever backend ran: stops PostgreSQL only if this data directory has a running cluster.
+  bash "$ROOT/scripts/postgres.sh" down
 }
 
 env_out() {
