@@ -1,11 +1,10 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ClientIpResolver } from '../auth/client-ip.resolver';
-import type { AuthenticatedRequestFields } from '../auth/principal';
+import { type Principal, requestContextOf } from '../common/http/request-context';
 import { RequestLogBuffer } from './request-log.buffer';
 
-/** Only API calls are audited; probes, metrics and docs are not. */
+/** Only API calls are logged; probes, metrics and docs are not. */
 function isApiCall(url: string): boolean {
   return url.startsWith('/v1/') || url === '/v1' || url.startsWith('/admin/') || url === '/admin';
 }
@@ -15,6 +14,9 @@ function isApiCall(url: string): boolean {
  * rather than a Nest interceptor: it also sees calls that a guard rejected (401,
  * 403) and the final status the exception filter chose, and it runs after the
  * client already has its answer, so it cannot delay the response.
+ *
+ * Everything it needs comes from the request's context (src/common/http/request-context.ts),
+ * which the request pipeline fills; it never calls into the auth feature.
  */
 @Injectable()
 export class RequestLogHook implements OnModuleInit {
@@ -23,35 +25,43 @@ export class RequestLogHook implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly buffer: RequestLogBuffer,
-    private readonly ips: ClientIpResolver,
   ) {}
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter?.getInstance?.() as FastifyInstance | undefined;
     if (!fastify || typeof fastify.addHook !== 'function') return;
-    fastify.addHook('onResponse', async (request, reply) => this.record(request, reply));
+    // A callback hook, not an async one: no promise per request. The try/catch costs nothing
+    // unless something throws; logging must never break a request, and a failure shows in the logs.
+    fastify.addHook('onResponse', (request, reply, done) => {
+      try {
+        this.record(request, reply);
+      } catch (err) {
+        this.logger.warn(`request log record skipped: ${(err as Error).message}`);
+      }
+      done();
+    });
   }
 
+  /** Builds one record and hands it to the in-memory batch; no I/O, no lookups. */
   record(request: FastifyRequest, reply: FastifyReply): void {
-    try {
-      if (!isApiCall(request.url)) return;
-      const { principal } = request as FastifyRequest & AuthenticatedRequestFields;
-      const params = (request.params ?? {}) as Record<string, unknown>;
-      this.buffer.add({
-        at: new Date(),
-        key_id: principal?.keyId ?? null,
-        client_id: principal?.clientId ?? null,
-        source_ip: this.ips.resolve(request),
-        method: request.method,
-        route: request.routeOptions?.url ?? 'unmatched',
-        user_id: typeof params.user_id === 'string' ? params.user_id : null,
-        status: reply.statusCode,
-        latency_ms: Math.round(reply.elapsedTime * 100) / 100,
-        request_id: String(request.id),
-      });
-    } catch (err) {
-      // Auditing must never break a request; the failure is visible in the logs.
-      this.logger.warn(`audit record skipped: ${(err as Error).message}`);
-    }
+    if (!isApiCall(request.url)) return;
+    const context = requestContextOf(request);
+    // TODO(lead, issue 14 request pipeline in src/bootstrap): drop the `request.principal` fallback once the
+    // pipeline sets context.principal; until then ClientAuthGuard only sets it on the request itself.
+    const principal = context.principal ?? (request as FastifyRequest & { principal?: Principal }).principal;
+    const userId = context.user?.userId ?? (request.params as { user_id?: unknown } | undefined)?.user_id;
+    this.buffer.add({
+      at: new Date(),
+      key_id: principal?.keyId ?? null,
+      client_id: principal?.clientId ?? null,
+      source_ip: context.clientIp,
+      method: request.method,
+      // Public API; it builds a small options object, still far cheaper than anything else here.
+      route: request.routeOptions.url ?? 'unmatched',
+      user_id: typeof userId === 'string' ? userId : null,
+      status: reply.statusCode,
+      latency_ms: Math.round(reply.elapsedTime * 100) / 100,
+      request_id: context.requestId,
+    });
   }
 }
