@@ -270,24 +270,26 @@ export function pointsUp(from: string, to: string): boolean {
 }
 
 /**
- * Every cycle of the feature graph, one per feature-level edge on a cycle (the
- * edge followed by the shortest way back), rotated to start at the smallest
- * feature and de-duplicated: so every import that takes part in a cycle shows.
+ * The cycles of the feature graph, each as the shortest cycle through one
+ * feature-level edge, rotated to start at the smallest feature and
+ * de-duplicated. The edges used are those of each strongly connected component
+ * that point up LAYERS or touch a feature LAYERS does not list (all of the
+ * component's edges when there is none): every cycle holds at least one of
+ * them, so every cycle is represented, without one report per downward hop.
  */
 export function featureCycles(g: Map<string, Set<string>>): string[][] {
   const cycles = new Map<string, string[]>();
   for (const comp of stronglyConnected(g)) {
     if (comp.length < 2) continue;
     const within = new Set(comp);
-    for (const u of comp) {
-      for (const v of [...g.get(u)!].sort()) {
-        if (!within.has(v)) continue;
-        const back = shortestPath(g, v, u, within)!;
-        const cycle = [u, ...back.slice(0, -1)];
-        const m = cycle.indexOf([...cycle].sort()[0]);
-        const rotated = [...cycle.slice(m), ...cycle.slice(0, m)];
-        cycles.set(rotated.join(' -> '), rotated);
-      }
+    const inComp = comp.flatMap((u) => [...g.get(u)!].filter((v) => within.has(v)).map((v) => [u, v] as const));
+    const suspect = inComp.filter(([u, v]) => pointsUp(u, v) || layerRank(u) === undefined || layerRank(v) === undefined);
+    for (const [u, v] of suspect.length > 0 ? suspect : inComp) {
+      const back = shortestPath(g, v, u, within)!;
+      const cycle = [u, ...back.slice(0, -1)];
+      const m = cycle.indexOf([...cycle].sort()[0]);
+      const rotated = [...cycle.slice(m), ...cycle.slice(0, m)];
+      cycles.set(rotated.join(' -> '), rotated);
     }
   }
   return [...cycles.keys()].sort().map((k) => cycles.get(k)!);

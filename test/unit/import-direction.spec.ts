@@ -98,6 +98,18 @@ describe('the import-direction checker', () => {
     expect(problems[0]).toContain('src/common/x.ts imports ../users/users.service');
   });
 
+  it('reports a cycle between features the intended layering does not list, and each independent cycle', () => {
+    const root = make({
+      ...layered,
+      'src/alpha/a.ts': "import { b } from '../beta/b';\nexport const a = b;\n",
+      'src/beta/b.ts': "import type { a } from '../alpha/a';\nexport const b = 1 as unknown as typeof a;\n",
+      'src/common/x.ts': "import { AuthGuard } from '../auth/auth.guard';\nexport const x = AuthGuard;\n",
+    });
+    const problems = checkImportDirection(collectImportEdges(root));
+    expect(problems.map((p) => p.split('\n')[0])).toEqual(['import cycle: alpha -> beta -> alpha', 'import cycle: auth -> common -> auth']);
+    expect(problems[0]).toContain('beta -> alpha: src/beta/b.ts imports type ../alpha/a');
+  });
+
   it('excuses a known back-reference, but not a second import between the same features', () => {
     const known = 'src/common/uses-auth.ts -> src/auth/principal.ts';
     const withOne = make({ ...layered, 'src/common/uses-auth.ts': "import { p } from '../auth/principal';\nexport const q = p;\n" });
