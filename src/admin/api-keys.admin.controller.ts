@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiKeyService } from '../auth/api-key.service';
+import { ApiKeyAdmin } from '../auth/api-key.admin';
+import { ApiKeyIssuer } from '../auth/api-key.issuer';
 import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator';
 import type { Principal } from '../auth/principal';
 import { ApiKeyPageResponse, ApiKeyResponse, IssuedApiKeyResponse } from './admin.responses';
@@ -13,13 +14,16 @@ const actor = (p: Principal) => `admin-key:${p.keyId}`;
 @Authenticated('admin')
 @Controller('admin/keys')
 export class ApiKeysAdminController {
-  constructor(private readonly keys: ApiKeyService) {}
+  constructor(
+    private readonly issuer: ApiKeyIssuer,
+    private readonly keys: ApiKeyAdmin,
+  ) {}
 
   @Post()
   @ApiOperation({ summary: 'Create a key; api_key and signing_secret are shown this once' })
   @ApiCreatedResponse({ type: IssuedApiKeyResponse, description: 'the key, with api_key and signing_secret' })
   create(@CurrentPrincipal() p: Principal, @Body() body: CreateApiKeyDto) {
-    return this.keys.create(body, actor(p));
+    return this.issuer.create(body, actor(p));
   }
 
   @Get()
@@ -54,7 +58,7 @@ export class ApiKeysAdminController {
     description: 'key-rotation-conflict: the previous rotation\'s grace period is still running, or a concurrent rotation of this key won; no secret issued',
   })
   rotate(@CurrentPrincipal() p: Principal, @Param() params: KeyIdParams, @Body() body: RotateApiKeyDto) {
-    return this.keys.rotate(params.key_id, actor(p), body?.grace_period_seconds);
+    return this.issuer.rotate(params.key_id, actor(p), body?.grace_period_seconds);
   }
 
   @Post(':key_id/revoke')

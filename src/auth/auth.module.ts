@@ -1,15 +1,16 @@
-import { Module, type OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { PassportModule } from '@nestjs/passport';
 import { SecurityEventsModule } from '../security-events/security-events.module';
 import { SecurityEvents } from '../security-events/security-events.service';
-import { EnvelopeService } from '../kms/envelope.service';
 import { KmsModule } from '../kms/kms.module';
+import { ApiKeyAdmin } from './api-key.admin';
+import { ApiKeyChanges } from './api-key.changes';
+import { ApiKeyIssuer } from './api-key.issuer';
 import { ApiKeyRepository } from './api-key.repository';
 import { API_KEY_MODEL, ApiKeySchema } from './api-key.schema';
-import { ApiKeyService } from './api-key.service';
 import { ApiKeyStrategy } from './api-key.strategy';
+import { ApiKeyVerifier } from './api-key.verifier';
 import { AuthConfig } from './auth.config';
 import { AuthMetrics, authMetricProviders } from './auth.metrics';
 import { ClientAuthGuard } from './client-auth.guard';
@@ -17,7 +18,7 @@ import { ClientIpResolver } from './client-ip.resolver';
 import { HmacVerifier } from './hmac.verifier';
 import { KeyInvalidationBus } from './key-invalidation.bus';
 import { NonceStore } from './nonce.store';
-import { registerRawBodyCapture } from './raw-body.hook';
+import { SigningSecretSealer } from './signing-secret.sealer';
 import { RateLimitStoreModule } from '../rate-limit/rate-limit-store.module';
 
 /** Client authentication (docs/authentication.md). Controllers opt in with @Authenticated(role). */
@@ -37,27 +38,36 @@ import { RateLimitStoreModule } from '../rate-limit/rate-limit-store.module';
     AuthMetrics,
     ...authMetricProviders,
     ClientIpResolver,
+    SigningSecretSealer,
+    // Factories: the services take an optional clock (and retry timing) that tests replace; Nest must not try to inject them.
     {
-      provide: ApiKeyService,
-      inject: [ApiKeyRepository, EnvelopeService, KeyInvalidationBus, SecurityEvents, AuthMetrics, AuthConfig],
-      useFactory: (...deps: ConstructorParameters<typeof ApiKeyService>) => new ApiKeyService(...deps),
+      provide: ApiKeyVerifier,
+      inject: [ApiKeyRepository, SigningSecretSealer, KeyInvalidationBus, AuthMetrics, AuthConfig],
+      useFactory: (...deps: ConstructorParameters<typeof ApiKeyVerifier>) => new ApiKeyVerifier(...deps),
+    },
+    {
+      provide: ApiKeyChanges,
+      inject: [ApiKeyVerifier, KeyInvalidationBus, SecurityEvents],
+      useFactory: (...deps: ConstructorParameters<typeof ApiKeyChanges>) => new ApiKeyChanges(...deps),
+    },
+    {
+      provide: ApiKeyIssuer,
+      inject: [ApiKeyRepository, SigningSecretSealer, ApiKeyChanges, AuthConfig],
+      useFactory: (...deps: ConstructorParameters<typeof ApiKeyIssuer>) => new ApiKeyIssuer(...deps),
+    },
+    {
+      provide: ApiKeyAdmin,
+      inject: [ApiKeyRepository, ApiKeyChanges],
+      useFactory: (...deps: ConstructorParameters<typeof ApiKeyAdmin>) => new ApiKeyAdmin(...deps),
     },
     {
       provide: HmacVerifier,
-      inject: [ApiKeyService, NonceStore, AuthConfig],
-      useFactory: (keys: ApiKeyService, nonces: NonceStore, config: AuthConfig) => new HmacVerifier(keys, nonces, config),
+      inject: [ApiKeyVerifier, NonceStore, AuthConfig],
+      useFactory: (keys: ApiKeyVerifier, nonces: NonceStore, config: AuthConfig) => new HmacVerifier(keys, nonces, config),
     },
     ApiKeyStrategy,
     ClientAuthGuard,
   ],
-  exports: [ApiKeyService, HmacVerifier, AuthMetrics, ClientIpResolver, ClientAuthGuard, SecurityEventsModule],
+  exports: [ApiKeyIssuer, ApiKeyAdmin, ApiKeyVerifier, ApiKeyChanges, HmacVerifier, AuthMetrics, ClientIpResolver, ClientAuthGuard, SecurityEventsModule],
 })
-export class AuthModule implements OnModuleInit {
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
-
-  onModuleInit(): void {
-    // Absent in standalone contexts (the CLI), where no request is ever parsed.
-    const fastify = this.adapterHost.httpAdapter?.getInstance?.();
-    if (fastify && typeof fastify.addHook === 'function') registerRawBodyCapture(fastify);
-  }
-}
+export class AuthModule {}

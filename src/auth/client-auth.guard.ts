@@ -3,13 +3,12 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { AuthFailureLimiter } from '../rate-limit/auth-failure.limiter';
-import { parseApiKey } from './api-key.format';
-import { ApiKeyService } from './api-key.service';
+import { ApiKeyVerifier } from './api-key.verifier';
 import { API_KEY_STRATEGY } from './api-key.strategy';
 import { HMAC_HEADERS } from './hmac.signing';
 import { AuthenticationFailedProblem, ForbiddenProblem, SignedMultipartUnsupportedProblem, VerificationFailed } from './auth.errors';
 import { AuthMetrics } from './auth.metrics';
-import { cidrList, listContains } from './client-ip';
+import { cidrList, listContains } from '../common/http/client-address';
 import { ClientIpResolver } from './client-ip.resolver';
 import { HmacVerifier, isSignedRequest } from './hmac.verifier';
 import type { ApiKeyRole } from './api-key.schema';
@@ -41,7 +40,7 @@ export class ClientAuthGuard extends AuthGuard(API_KEY_STRATEGY) {
     private readonly metrics: AuthMetrics,
     private readonly ips: ClientIpResolver,
     private readonly failures: AuthFailureLimiter,
-    private readonly keys: ApiKeyService,
+    private readonly keys: ApiKeyVerifier,
   ) {
     super();
   }
@@ -57,15 +56,17 @@ export class ClientAuthGuard extends AuthGuard(API_KEY_STRATEGY) {
       throw new SignedMultipartUnsupportedProblem();
     }
     const credential = presentedCredential(request);
-    const keyId = credential.hmacKeyId ?? (credential.apiKey !== undefined ? parseApiKey(credential.apiKey)?.keyId : undefined);
+    // Parsed and hashed once: the same identification serves the check below and Passport's verification.
+    const apiKey = credential.apiKey !== undefined ? this.keys.identify(credential.apiKey) : undefined;
+    const keyId = credential.hmacKeyId ?? apiKey?.keyId;
     // Brute-force protection: an address (or key id) that failed too often is refused before any bcrypt runs,
     // unless this very credential was verified recently, so strangers sharing a NAT cannot lock a client out.
-    if (!this.keys.recentlyVerified(credential)) await this.failures.assertAllowed(ip, keyId);
+    if (!this.keys.recentlyVerified({ apiKey, hmacKeyId: credential.hmacKeyId })) await this.failures.assertAllowed(ip, keyId);
     let principal: Principal;
     try {
       if (isSignedRequest(request)) principal = await this.hmac.verify(request);
       else {
-        await super.canActivate(context);
+        await this.keys.withIdentified(apiKey, async () => super.canActivate(context));
         principal = request.user as Principal;
       }
     } catch (err) {

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ApiKeyService } from './api-key.service';
+import { ApiKeyVerifier } from './api-key.verifier';
 import { AuthConfig } from './auth.config';
 import { VerificationFailed } from './auth.errors';
 import { HMAC_HEADERS, signatureMatches, splitUrl } from './hmac.signing';
 import { NonceStore, nonceRetentionSeconds } from './nonce.store';
 import type { Principal } from './principal';
-import { rawBodyOf } from './raw-body.hook';
+import { rawBodyOf } from '../common/http/raw-body';
 
 const NONCE_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
 const KEY_ID_PATTERN = /^[a-z2-7]{12}$/;
@@ -29,7 +29,7 @@ export function isSignedRequest(request: FastifyRequest): boolean {
 @Injectable()
 export class HmacVerifier {
   constructor(
-    private readonly keys: ApiKeyService,
+    private readonly keys: ApiKeyVerifier,
     private readonly nonces: NonceStore,
     private readonly config: AuthConfig,
     private readonly now: () => number = Date.now,

@@ -7,7 +7,8 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CONFIG_SLICES } from '../app.module';
-import { ApiKeyService } from '../auth/api-key.service';
+import { ApiKeyAdmin } from '../auth/api-key.admin';
+import { ApiKeyIssuer } from '../auth/api-key.issuer';
 import { AuthModule } from '../auth/auth.module';
 import { AppConfigModule } from '../config/app-config.module';
 import { DatabaseModule } from '../database/database.module';
@@ -25,12 +26,11 @@ function option(argv: string[], name: string, fallback: string): string {
 export async function createAdminKey(argv: string[]): Promise<number> {
   const app = await NestFactory.createApplicationContext(CreateAdminKeyModule, { logger: ['error', 'warn'] });
   try {
-    const keys = app.get(ApiKeyService);
-    if (!argv.includes('--force') && (await keys.countActiveAdmins()) > 0) {
+    if (!argv.includes('--force') && (await app.get(ApiKeyAdmin).countActiveAdmins()) > 0) {
       process.stderr.write('An active admin key already exists; create further keys through POST /admin/keys (or pass --force).\n');
       return 1;
     }
-    const issued = await keys.create(
+    const issued = await app.get(ApiKeyIssuer).create(
       { client_id: option(argv, 'client-id', 'operator'), name: option(argv, 'name', 'first admin key'), role: 'admin' },
       'cli',
     );

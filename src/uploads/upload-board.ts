@@ -6,7 +6,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Queue } from 'bull';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiKeyService } from '../auth/api-key.service';
+import { ApiKeyVerifier } from '../auth/api-key.verifier';
 import { AuthenticationFailedProblem, ForbiddenProblem } from '../auth/auth.errors';
 import { sendProblem } from '../common/problem/problem.filter';
 import { QueueName } from '../queue/queue.constants';
@@ -20,7 +20,7 @@ export const BOARD_PATH = '/admin/queues';
  *   refuse the type, or buffer it under the 10 MB JSON limit);
  * - Bull Board at /admin/queues. Its routes are a Fastify plugin, not Nest
  *   controllers, so the @Authenticated guard cannot apply; an onRequest hook
- *   in the plugin's scope checks the admin key with the same ApiKeyService.
+ *   in the plugin's scope checks the admin key with the same ApiKeyVerifier.
  */
 @Injectable()
 export class UploadsHttpPlumbing implements OnModuleInit {
@@ -29,7 +29,7 @@ export class UploadsHttpPlumbing implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @InjectQueue(QueueName.Uploads) private readonly queue: Queue,
-    private readonly keys: ApiKeyService,
+    private readonly keys: ApiKeyVerifier,
   ) {}
 
   onModuleInit(): void {

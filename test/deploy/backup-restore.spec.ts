@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import type { IssuedApiKey } from '../../src/auth/api-key.service';
+import type { IssuedApiKey } from '../../src/auth/api-key.view';
 import { FlickrClient } from '../../src/flickr/flickr.client';
 import { TokenStore } from '../../src/tokens/token.store';
 import { UserConnectionService } from '../../src/users/user-connection.service';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { IssuedApiKey } from '../../src/auth/api-key.service';
+import type { IssuedApiKey } from '../../src/auth/api-key.view';
 import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { waitFor } from '../support/processes';

@@ -1,5 +1,6 @@
 import { SecurityEvents } from '../../src/security-events/security-events.service';
-import { ApiKeyService } from '../../src/auth/api-key.service';
+import { ApiKeyChanges } from '../../src/auth/api-key.changes';
+import { ApiKeyVerifier } from '../../src/auth/api-key.verifier';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { RedisProcess, waitFor } from '../support/processes';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -46,7 +47,7 @@ describe('admin revoke during a Redis outage', () => {
     expect((await call(a, 'GET', '/admin/keys?limit=1', admin.api_key)).status).toBe(200);
     expect((await call(b, 'PUT', '/v1/users/outage-u1', client.api_key)).status).toBe(200);
     expect((await call(b, 'GET', '/v1/users/outage-u1', client.api_key)).status).toBe(200);
-    await a.app.get(ApiKeyService).verifyApiKey(client.api_key);
+    await a.app.get(ApiKeyVerifier).verifyApiKey(client.api_key);
 
     await redis.stop();
     redisDown = true;
@@ -60,8 +61,8 @@ describe('admin revoke during a Redis outage', () => {
     expect(events[0].actor).toBe(`admin-key:${admin.key_id}`);
     // The instance that took the revoke refuses the key at once (it had cached it); the announcement waits for Redis.
     // (Asked of its service: in one process Passport's X-API-Key strategy is the last app's, so HTTP on `a` would ask b's.)
-    await expect(a.app.get(ApiKeyService).verifyApiKey(client.api_key)).rejects.toMatchObject({ reason: 'revoked' });
-    expect(a.app.get(ApiKeyService).invalidations.undelivered()).toEqual([client.key_id]);
+    await expect(a.app.get(ApiKeyVerifier).verifyApiKey(client.api_key)).rejects.toMatchObject({ reason: 'revoked' });
+    expect(a.app.get(ApiKeyChanges).invalidations.undelivered()).toEqual([client.key_id]);
     // The other instance has not heard yet (its cached verification still answers).
     expect((await call(b, 'GET', '/v1/users/outage-u1', client.api_key)).status).toBe(200);
 
@@ -71,6 +72,6 @@ describe('admin revoke during a Redis outage', () => {
       timeoutMs: 30_000,
       intervalMs: 200,
     });
-    await waitFor(async () => a.app.get(ApiKeyService).invalidations.undelivered().length === 0, { timeoutMs: 30_000 });
+    await waitFor(async () => a.app.get(ApiKeyChanges).invalidations.undelivered().length === 0, { timeoutMs: 30_000 });
   }, 90_000);
 });

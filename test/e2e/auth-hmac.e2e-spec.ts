@@ -1,4 +1,4 @@
-import type { IssuedApiKey } from '../../src/auth/api-key.service';
+import type { IssuedApiKey } from '../../src/auth/api-key.view';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { signedHeaders } from '../support/factories/signed-request';
 import { startTestApp, type TestApp } from '../support/test-app';

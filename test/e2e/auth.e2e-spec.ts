@@ -1,4 +1,5 @@
-import { ApiKeyService } from '../../src/auth/api-key.service';
+import { ApiKeyAdmin } from '../../src/auth/api-key.admin';
+import { ApiKeyIssuer } from '../../src/auth/api-key.issuer';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -66,7 +67,7 @@ describe('API-key authentication (real app, Redis, FerretDB)', () => {
     // Instance b verifies (and caches) the key first.
     expect((await put(b, '/v1/users/u-rev', key.api_key)).status).toBe(200);
     expect((await get(b, '/v1/users/u-rev', key.api_key)).status).toBe(200);
-    await a.app.get(ApiKeyService).revoke(key.key_id, 'test');
+    await a.app.get(ApiKeyAdmin).revoke(key.key_id, 'test');
     const rejected = await pollUntil(1000, async () => (await get(b, '/v1/users/u-rev', key.api_key)).status === 401);
     expect(rejected).toBe(true);
   });
@@ -74,7 +75,7 @@ describe('API-key authentication (real app, Redis, FerretDB)', () => {
   it('keeps the old secret working during the rotation grace, then rejects it', async () => {
     const key = await createApiKey(a.app);
     expect((await put(a, '/v1/users/u-rot', key.api_key)).status).toBe(200);
-    const rotated = await a.app.get(ApiKeyService).rotate(key.key_id, 'test', 2);
+    const rotated = await a.app.get(ApiKeyIssuer).rotate(key.key_id, 'test', 2);
     expect(rotated.api_key).not.toBe(key.api_key);
     expect((await get(a, '/v1/users/u-rot', key.api_key)).status).toBe(200);
     expect((await get(b, '/v1/users/u-rot', key.api_key)).status).toBe(200);

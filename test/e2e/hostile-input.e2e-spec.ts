@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import type { IssuedApiKey } from '../../src/auth/api-key.service';
+import type { IssuedApiKey } from '../../src/auth/api-key.view';
 import { UploadLanesStore } from '../../src/uploads/upload-lanes.store';
 import { UploadStagingStore } from '../../src/uploads/upload-staging.store';
 import { UserOwnershipService } from '../../src/users/user-ownership.service';

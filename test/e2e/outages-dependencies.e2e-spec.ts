@@ -1,4 +1,4 @@
-import type { IssuedApiKey } from '../../src/auth/api-key.service';
+import type { IssuedApiKey } from '../../src/auth/api-key.view';
 import { KeyInvalidationBus } from '../../src/auth/key-invalidation.bus';
 import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import type { IssuedApiKey } from '../../src/auth/api-key.service';
+import type { IssuedApiKey } from '../../src/auth/api-key.view';
 import { formatApiKey, newKeyId, newSecret } from '../../src/auth/api-key.format';
 import { UploadJobRepository } from '../../src/uploads/upload-job.repository';
 import { UploadStagingStore } from '../../src/uploads/upload-staging.store';

@@ -1,4 +1,4 @@
-import type { IssuedApiKey } from '../../src/auth/api-key.service';
+import type { IssuedApiKey } from '../../src/auth/api-key.view';
 import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
 import { AUTH_TEST_ENV } from '../support/factories/api-key.factory';
 import { freePort, waitFor } from '../support/processes';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { IssuedApiKey } from '../../src/auth/api-key.service';
+import type { IssuedApiKey } from '../../src/auth/api-key.view';
 import { UploadJobRepository } from '../../src/uploads/upload-job.repository';
 import { UploadLanesStore } from '../../src/uploads/upload-lanes.store';
 import { READMIT_GRACE_MS, UploadReconciler } from '../../src/uploads/upload-reconciler.service';

@@ -1,6 +1,6 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import { type Connection, Types } from 'mongoose';
-import type { IssuedApiKey } from '../../src/auth/api-key.service';
+import type { IssuedApiKey } from '../../src/auth/api-key.view';
 import { FlickrClient } from '../../src/flickr/flickr.client';
 import { TokenStore } from '../../src/tokens/token.store';
 import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';

@@ -1,9 +1,11 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { SecurityEvents } from '../../src/security-events/security-events.service';
-import { KeyRotationConflictProblem, ROTATION_CLAIM_LEASE_MS } from '../../src/auth/api-key.admin';
+import { ApiKeyAdmin } from '../../src/auth/api-key.admin';
+import { ApiKeyIssuer, KeyRotationConflictProblem, ROTATION_CLAIM_LEASE_MS } from '../../src/auth/api-key.issuer';
 import { ApiKeyRepository } from '../../src/auth/api-key.repository';
-import { ApiKeyService, type IssuedApiKey } from '../../src/auth/api-key.service';
+import { ApiKeyVerifier } from '../../src/auth/api-key.verifier';
+import type { IssuedApiKey } from '../../src/auth/api-key.view';
 import { VerificationFailed } from '../../src/auth/auth.errors';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -16,13 +18,17 @@ const reason = (p: Promise<unknown>) => p.then(() => 'ok', (e) => (e instanceof 
  */
 describe('API key rotation races (real FerretDB)', () => {
   let t: TestApp;
-  let keys: ApiKeyService;
+  let issuer: ApiKeyIssuer;
+  let admin: ApiKeyAdmin;
+  let verifier: ApiKeyVerifier;
   let repo: ApiKeyRepository;
   let db: Connection;
 
   beforeAll(async () => {
     t = await startTestApp({ env: AUTH_TEST_ENV });
-    keys = t.app.get(ApiKeyService);
+    issuer = t.app.get(ApiKeyIssuer);
+    admin = t.app.get(ApiKeyAdmin);
+    verifier = t.app.get(ApiKeyVerifier);
     repo = t.app.get(ApiKeyRepository, { strict: false });
     db = t.app.get<Connection>(getConnectionToken());
   });
@@ -66,9 +72,9 @@ describe('API key rotation races (real FerretDB)', () => {
   const rotations = (keyId: string) => db.collection('api_key_rotations').find({ key_id: keyId }).toArray();
 
   async function expectOnlyWinnerWorks(key: IssuedApiKey, winner: IssuedApiKey): Promise<void> {
-    expect(await reason(keys.verifyApiKey(winner.api_key))).toBe('ok');
-    keys.forget(key.key_id);
-    expect((await keys.signingSecretsFor(key.key_id)).secrets[0]).toBe(winner.signing_secret);
+    expect(await reason(verifier.verifyApiKey(winner.api_key))).toBe('ok');
+    verifier.forget(key.key_id);
+    expect((await verifier.signingSecretsFor(key.key_id)).secrets[0]).toBe(winner.signing_secret);
     const stored = await db.collection('api_keys').findOne({ key_id: key.key_id });
     expect(stored?.secret_version).toBe(1);
     expect(await rotatedEvents(key.key_id)).toHaveLength(1);
@@ -78,7 +84,7 @@ describe('API key rotation races (real FerretDB)', () => {
     const key = await createApiKey(t.app);
     everyoneReadsFirst(parties);
     // Grace 0, so the grace-period rule cannot be what refuses the losers: only the race is decided here.
-    const results = await Promise.allSettled(Array.from({ length: parties }, () => keys.rotate(key.key_id, 'test', 0)));
+    const results = await Promise.allSettled(Array.from({ length: parties }, () => issuer.rotate(key.key_id, 'test', 0)));
     jest.restoreAllMocks();
 
     const won = results.filter((r): r is PromiseFulfilledResult<IssuedApiKey> => r.status === 'fulfilled');
@@ -91,15 +97,15 @@ describe('API key rotation races (real FerretDB)', () => {
       expect((l.reason as KeyRotationConflictProblem).extensions).toMatchObject({ reason: 'concurrent-rotation' });
     }
     await expectOnlyWinnerWorks(key, won[0].value);
-    expect(await reason(keys.verifyApiKey(key.api_key))).toBe('wrong-secret');
+    expect(await reason(verifier.verifyApiKey(key.api_key))).toBe('wrong-secret');
   });
 
   it('a rotation that read the key before another rotation finished gets 409; the finished one\'s secret keeps working', async () => {
     const key = await createApiKey(t.app);
     const release = holdFirstRead();
-    const slow = keys.rotate(key.key_id, 'test', 0).catch((e: unknown) => e);
+    const slow = issuer.rotate(key.key_id, 'test', 0).catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 50));
-    const fast = await keys.rotate(key.key_id, 'test', 0);
+    const fast = await issuer.rotate(key.key_id, 'test', 0);
     release();
     const outcome = await slow;
     expect(outcome).toBeInstanceOf(KeyRotationConflictProblem);
@@ -109,9 +115,9 @@ describe('API key rotation races (real FerretDB)', () => {
   it('the write itself is a compare-and-set: with the first claim past its lease, the stale rotation still gets 409', async () => {
     const key = await createApiKey(t.app);
     const release = holdFirstRead();
-    const slow = keys.rotate(key.key_id, 'test', 0).catch((e: unknown) => e);
+    const slow = issuer.rotate(key.key_id, 'test', 0).catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 50));
-    const fast = await keys.rotate(key.key_id, 'test', 0);
+    const fast = await issuer.rotate(key.key_id, 'test', 0);
     // The winner's claim looks abandoned (older than the lease), so the stale rotation gets a claim of its own
     // and reaches the write, which must refuse it because the record is no longer the one it read.
     await db
@@ -128,10 +134,10 @@ describe('API key rotation races (real FerretDB)', () => {
     const key = await createApiKey(t.app);
     const claims = db.collection('api_key_rotations');
     await claims.insertOne({ _id: `${key.key_id}:1:0` as never, key_id: key.key_id, secret_version: 1, actor: 'crashed', claimed_at: new Date() });
-    await expect(keys.rotate(key.key_id, 'test', 0)).rejects.toBeInstanceOf(KeyRotationConflictProblem);
+    await expect(issuer.rotate(key.key_id, 'test', 0)).rejects.toBeInstanceOf(KeyRotationConflictProblem);
     await claims.updateOne({ _id: `${key.key_id}:1:0` as never }, { $set: { claimed_at: new Date(Date.now() - ROTATION_CLAIM_LEASE_MS - 1000) } });
-    const rotated = await keys.rotate(key.key_id, 'test', 0);
-    expect(await reason(keys.verifyApiKey(rotated.api_key))).toBe('ok');
+    const rotated = await issuer.rotate(key.key_id, 'test', 0);
+    expect(await reason(verifier.verifyApiKey(rotated.api_key))).toBe('ok');
     expect((await db.collection('api_keys').findOne({ key_id: key.key_id }))?.secret_version).toBe(1);
   });
 
@@ -139,28 +145,28 @@ describe('API key rotation races (real FerretDB)', () => {
     const key = await createApiKey(t.app);
     await db.collection('api_keys').updateOne({ key_id: key.key_id }, { $unset: { secret_version: 1 } });
     expect(await repo.replaceSecrets(key.key_id, 0, { name: 'must not be written' })).toBeNull();
-    const rotated = await keys.rotate(key.key_id, 'test', 0);
+    const rotated = await issuer.rotate(key.key_id, 'test', 0);
     expect((await db.collection('api_keys').findOne({ key_id: key.key_id }))?.secret_version).toBe(1);
     expect(await repo.replaceSecrets(key.key_id, undefined, { name: 'must not be written' })).toBeNull();
-    expect(await reason(keys.verifyApiKey(rotated.api_key))).toBe('ok');
+    expect(await reason(verifier.verifyApiKey(rotated.api_key))).toBe('ok');
   });
 
   it('with the default grace, a second rotation is refused (409 grace-period-running) and both issued secrets keep working', async () => {
     const key = await createApiKey(t.app);
-    const first = await keys.rotate(key.key_id, 'test');
-    const second = await keys.rotate(key.key_id, 'test').catch((e: unknown) => e);
+    const first = await issuer.rotate(key.key_id, 'test');
+    const second = await issuer.rotate(key.key_id, 'test').catch((e: unknown) => e);
     expect(second).toBeInstanceOf(KeyRotationConflictProblem);
     expect((second as KeyRotationConflictProblem).extensions).toMatchObject({ reason: 'grace-period-running' });
-    expect(await reason(keys.verifyApiKey(key.api_key))).toBe('ok');
-    expect(await reason(keys.verifyApiKey(first.api_key))).toBe('ok');
+    expect(await reason(verifier.verifyApiKey(key.api_key))).toBe('ok');
+    expect(await reason(verifier.verifyApiKey(first.api_key))).toBe('ok');
   });
 
   it('a rotation racing a revoke never hands out a secret for the revoked key', async () => {
     const key = await createApiKey(t.app);
     const release = holdFirstRead();
-    const rotation = keys.rotate(key.key_id, 'test', 0).catch((e: unknown) => e);
+    const rotation = issuer.rotate(key.key_id, 'test', 0).catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 50));
-    await keys.revoke(key.key_id, 'test');
+    await admin.revoke(key.key_id, 'test');
     release();
     const outcome = await rotation;
     expect(outcome).not.toHaveProperty('api_key');

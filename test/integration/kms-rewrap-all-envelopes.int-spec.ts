@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { ApiKeyService, type IssuedApiKey } from '../../src/auth/api-key.service';
+import { ApiKeyIssuer } from '../../src/auth/api-key.issuer';
+import { ApiKeyVerifier } from '../../src/auth/api-key.verifier';
+import type { IssuedApiKey } from '../../src/auth/api-key.view';
 import { loadSlice } from '../../src/config/env.validation';
 import type { Envelope } from '../../src/kms/envelope';
 import { EnvelopeService } from '../../src/kms/envelope.service';
@@ -129,10 +131,9 @@ describe('rewrap of every envelope under both keys, with the documented Vault po
   });
 
   it('app-credentials: after a rotation and the rewrap, every api_keys signing envelope is on the newest version and HMAC verification works', async () => {
-    const keys = t.app.get(ApiKeyService);
-    for (let i = 0; i < 8; i++) issued.push(await createApiKey(t.app));
+        for (let i = 0; i < 8; i++) issued.push(await createApiKey(t.app));
     // One key rotated: its envelope seals the current and the previous signing secret (grace running).
-    const rotated = await keys.rotate(issued[0].key_id, 'test', 3600);
+    const rotated = await t.app.get(ApiKeyIssuer).rotate(issued[0].key_id, 'test', 3600);
     const before = (await t.app.get(KmsProvider).keyInfo(env.KMS_KEY_APP_CREDENTIALS)).latestVersion;
 
     // The operator rotates the key (the app's token may not); the app may keep writing with its current data
@@ -160,7 +161,7 @@ describe('rewrap of every envelope under both keys, with the documented Vault po
     // each signed request unwraps its key's data key through OpenBao again.
     await operator(`${mount}/keys/${env.KMS_KEY_APP_CREDENTIALS}/config`, { min_decryption_version: after });
     t.app.get(EnvelopeService).cache.clear();
-    for (const k of issued) keys.forget(k.key_id);
+    for (const k of issued) t.app.get(ApiKeyVerifier).forget(k.key_id);
     for (const k of issued.slice(1)) expect((await signedGet(k, k.signing_secret, '/v1/users/rw-unknown')).status).toBe(404);
     expect((await signedGet(issued[0], rotated.signing_secret, '/v1/users/rw-unknown')).status).toBe(404);
     // The previous signing secret, still in its grace period, was rewrapped with the rest of the envelope.

@@ -7,7 +7,7 @@ import { UserOwnershipService } from '../../src/users/user-ownership.service';
 import type { FakeFlickr } from '../fake-flickr/fake-flickr.server';
 import { AUTH_TEST_ENV, createApiKey } from './factories/api-key.factory';
 import { fakeFlickrEnv } from './factories/flickr.factory';
-import type { IssuedApiKey } from '../../src/auth/api-key.service';
+import type { IssuedApiKey } from '../../src/auth/api-key.view';
 import { type AppProcess, startAppProcess } from './api-process';
 
 

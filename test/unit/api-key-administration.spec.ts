@@ -1,7 +1,10 @@
-import { KeyRotationConflictProblem } from '../../src/auth/api-key.admin';
 import type { ApiKeyRepository } from '../../src/auth/api-key.repository';
 import type { ApiKeyRecord } from '../../src/auth/api-key.schema';
-import { ApiKeyService } from '../../src/auth/api-key.service';
+import { ApiKeyAdmin } from '../../src/auth/api-key.admin';
+import { ApiKeyChanges } from '../../src/auth/api-key.changes';
+import { ApiKeyIssuer, KeyRotationConflictProblem } from '../../src/auth/api-key.issuer';
+import { ApiKeyVerifier } from '../../src/auth/api-key.verifier';
+import { SigningSecretSealer } from '../../src/auth/signing-secret.sealer';
 import { AuthConfig } from '../../src/auth/auth.config';
 import { VerificationFailed } from '../../src/auth/auth.errors';
 import type { InvalidationRetryOptions } from '../../src/auth/key-invalidation.outbox';
@@ -12,7 +15,7 @@ const FAST_RETRY: InvalidationRetryOptions = { attemptTimeoutMs: 100, initialDel
 type Step = string;
 
 /**
- * ApiKeyService with its adapters replaced (repository, KMS, Redis bus, audit, metrics); every adapter call
+ * The API-key services assembled as in AuthModule, with their adapters replaced (repository, KMS, Redis bus, audit, metrics); every adapter call
  * goes into one ordered log, so the order of audit and announcement can be checked.
  */
 function setup(publishBehaviour: (attempt: number) => Promise<void>, options: { now?: () => number } = {}) {
@@ -65,9 +68,14 @@ function setup(publishBehaviour: (attempt: number) => Promise<void>, options: { 
   };
   const metrics = { failed: () => undefined, cacheLookup: () => undefined };
   const config = Object.assign(new AuthConfig(), { AUTH_BCRYPT_COST: 4, AUTH_VERIFY_CACHE_TTL_MS: 600_000 });
-  const service = new ApiKeyService(repo, envelopes as any, bus as any, audit as any, metrics as any, config, options.now ?? Date.now, FAST_RETRY);
-  service.onModuleInit();
-  return { service, log, state, attempts: () => attempts };
+  const now = options.now ?? Date.now;
+  const sealer = new SigningSecretSealer(envelopes as any);
+  const verifier = new ApiKeyVerifier(repo, sealer, bus as any, metrics as any, config, now);
+  const changes = new ApiKeyChanges(verifier, bus as any, audit as any, FAST_RETRY);
+  const issuer = new ApiKeyIssuer(repo, sealer, changes, config, now);
+  const admin = new ApiKeyAdmin(repo, changes, now);
+  verifier.onModuleInit();
+  return { issuer, admin, verifier, changes, log, state, attempts: () => attempts };
 }
 
 const failing = (n: number) => async (attempt: number) => {
@@ -86,19 +94,19 @@ const reason = (p: Promise<unknown>) => p.then(() => 'ok', (e) => (e instanceof 
 
 describe('API key administration: audited, then announced until delivered (adapters replaced)', () => {
   it('revoke with the invalidation bus failing: audit written first, success answered, publish retried until delivered', async () => {
-    const { service, log, attempts } = setup(failing(3));
-    const key = await service.create({ client_id: 'c', name: 'n', role: 'client' }, 'test');
-    expect(await reason(service.verifyApiKey(key.api_key))).toBe('ok');
+    const { issuer, admin, verifier, changes, log, attempts } = setup(failing(3));
+    const key = await issuer.create({ client_id: 'c', name: 'n', role: 'client' }, 'test');
+    expect(await reason(verifier.verifyApiKey(key.api_key))).toBe('ok');
     log.length = 0;
 
-    const revoked = await service.revoke(key.key_id, 'admin-key:x');
+    const revoked = await admin.revoke(key.key_id, 'admin-key:x');
     expect(revoked.status).toBe('revoked');
     // Answered without any delivery yet: the announcement runs in the background.
     expect(log.filter((s) => s.startsWith('publish:delivered'))).toEqual([]);
     // This process refuses the key at once, without the bus.
-    expect(await reason(service.verifyApiKey(key.api_key))).toBe('revoked');
+    expect(await reason(verifier.verifyApiKey(key.api_key))).toBe('revoked');
 
-    await until(() => service.invalidations.undelivered().length === 0);
+    await until(() => changes.invalidations.undelivered().length === 0);
     expect(log.slice(0, 2)).toEqual(['mongo:update:revoke', 'audit:auth.key.revoked']);
     // Three failures, the fourth attempt delivered, then one more publish after the settle delay (an outage ended).
     expect(log.slice(2)).toEqual([
@@ -114,24 +122,24 @@ describe('API key administration: audited, then announced until delivered (adapt
   });
 
   it('a publish that never answers is bounded per attempt and retried', async () => {
-    const { service, log } = setup(async (attempt) => {
+    const { issuer, admin, verifier, changes, log } = setup(async (attempt) => {
       if (attempt <= 2) await new Promise(() => undefined);
     });
-    const key = await service.create({ client_id: 'c', name: 'n', role: 'client' }, 'test');
-    await service.revoke(key.key_id, 'test');
-    await until(() => service.invalidations.undelivered().length === 0);
+    const key = await issuer.create({ client_id: 'c', name: 'n', role: 'client' }, 'test');
+    await admin.revoke(key.key_id, 'test');
+    await until(() => changes.invalidations.undelivered().length === 0);
     expect(log.filter((s) => s.startsWith('publish:delivered'))).toEqual(['publish:delivered:3', 'publish:delivered:4']);
   });
 
   it('update and rotate also write the audit event before the first announcement; no retries when Redis answers', async () => {
-    const { service, log, attempts } = setup(async () => undefined);
-    const key = await service.create({ client_id: 'c', name: 'n', role: 'client' }, 'test');
+    const { issuer, admin, verifier, changes, log, attempts } = setup(async () => undefined);
+    const key = await issuer.create({ client_id: 'c', name: 'n', role: 'client' }, 'test');
     expect(log).toEqual(['audit:auth.key.created']);
     log.length = 0;
-    await service.update(key.key_id, { name: 'renamed' }, 'test');
-    await until(() => service.invalidations.undelivered().length === 0);
-    await service.rotate(key.key_id, 'test', 0);
-    await until(() => service.invalidations.undelivered().length === 0);
+    await admin.update(key.key_id, { name: 'renamed' }, 'test');
+    await until(() => changes.invalidations.undelivered().length === 0);
+    await issuer.rotate(key.key_id, 'test', 0);
+    await until(() => changes.invalidations.undelivered().length === 0);
     expect(log).toEqual([
       'mongo:update:settings',
       'audit:auth.key.updated',
@@ -146,34 +154,34 @@ describe('API key administration: audited, then announced until delivered (adapt
   });
 
   it('when the audit write fails the change is still announced (it is in effect), and the caller sees the error', async () => {
-    const { service, log, state } = setup(async () => undefined);
-    const key = await service.create({ client_id: 'c', name: 'n', role: 'client' }, 'test');
+    const { issuer, admin, verifier, changes, log, state } = setup(async () => undefined);
+    const key = await issuer.create({ client_id: 'c', name: 'n', role: 'client' }, 'test');
     log.length = 0;
     state.auditFails = true;
-    await expect(service.revoke(key.key_id, 'test')).rejects.toThrow('audit store down');
-    await until(() => service.invalidations.undelivered().length === 0);
+    await expect(admin.revoke(key.key_id, 'test')).rejects.toThrow('audit store down');
+    await until(() => changes.invalidations.undelivered().length === 0);
     expect(log).toEqual(['mongo:update:revoke', 'audit:auth.key.revoked', 'publish:attempt:1', 'publish:delivered:1']);
-    expect(await reason(service.verifyApiKey(key.api_key))).toBe('revoked');
+    expect(await reason(verifier.verifyApiKey(key.api_key))).toBe('revoked');
   });
 
   it('stops retrying at shutdown and reports what was never delivered', async () => {
-    const { service } = setup(failing(Number.POSITIVE_INFINITY));
-    const key = await service.create({ client_id: 'c', name: 'n', role: 'client' }, 'test');
-    await service.revoke(key.key_id, 'test');
+    const { issuer, admin, verifier, changes } = setup(failing(Number.POSITIVE_INFINITY));
+    const key = await issuer.create({ client_id: 'c', name: 'n', role: 'client' }, 'test');
+    await admin.revoke(key.key_id, 'test');
     await new Promise((r) => setTimeout(r, 30));
-    expect(service.invalidations.undelivered()).toEqual([key.key_id]);
-    service.onApplicationShutdown();
-    expect(service.invalidations.close()).toEqual([key.key_id]);
+    expect(changes.invalidations.undelivered()).toEqual([key.key_id]);
+    changes.onApplicationShutdown();
+    expect(changes.invalidations.close()).toEqual([key.key_id]);
   });
 });
 
 describe('rotation within the grace period (adapters replaced)', () => {
   it('a second rotation during the first one\'s grace period is refused with 409 and issues nothing; after it, allowed', async () => {
     let now = 1_700_000_000_000;
-    const { service } = setup(async () => undefined, { now: () => now });
-    const key = await service.create({ client_id: 'c', name: 'n', role: 'client' }, 'test');
-    const first = await service.rotate(key.key_id, 'test', 60);
-    const refused = await service.rotate(key.key_id, 'test', 60).catch((e: unknown) => e);
+    const { issuer, admin, verifier, changes } = setup(async () => undefined, { now: () => now });
+    const key = await issuer.create({ client_id: 'c', name: 'n', role: 'client' }, 'test');
+    const first = await issuer.rotate(key.key_id, 'test', 60);
+    const refused = await issuer.rotate(key.key_id, 'test', 60).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(KeyRotationConflictProblem);
     expect((refused as KeyRotationConflictProblem).getStatus()).toBe(409);
     expect((refused as KeyRotationConflictProblem).extensions).toEqual({
@@ -181,14 +189,14 @@ describe('rotation within the grace period (adapters replaced)', () => {
       previous_secret_valid_until: new Date(now + 60_000).toISOString(),
     });
     // Both the original secret (in grace) and the first rotation's secret still work.
-    expect(await reason(service.verifyApiKey(key.api_key))).toBe('ok');
-    expect(await reason(service.verifyApiKey(first.api_key))).toBe('ok');
-    expect((await service.signingSecretsFor(key.key_id)).secrets).toEqual([first.signing_secret, key.signing_secret]);
+    expect(await reason(verifier.verifyApiKey(key.api_key))).toBe('ok');
+    expect(await reason(verifier.verifyApiKey(first.api_key))).toBe('ok');
+    expect((await verifier.signingSecretsFor(key.key_id)).secrets).toEqual([first.signing_secret, key.signing_secret]);
 
     now += 60_000;
-    const second = await service.rotate(key.key_id, 'test', 60);
-    expect(await reason(service.verifyApiKey(second.api_key))).toBe('ok');
-    expect(await reason(service.verifyApiKey(first.api_key))).toBe('ok');
-    expect(await reason(service.verifyApiKey(key.api_key))).toBe('wrong-secret');
+    const second = await issuer.rotate(key.key_id, 'test', 60);
+    expect(await reason(verifier.verifyApiKey(second.api_key))).toBe('ok');
+    expect(await reason(verifier.verifyApiKey(first.api_key))).toBe('ok');
+    expect(await reason(verifier.verifyApiKey(key.api_key))).toBe('wrong-secret');
   });
 });

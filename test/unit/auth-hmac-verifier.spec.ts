@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { ApiKeyService } from '../../src/auth/api-key.service';
+import type { ApiKeyVerifier } from '../../src/auth/api-key.verifier';
 import { AuthConfig } from '../../src/auth/auth.config';
 import { VerificationFailed } from '../../src/auth/auth.errors';
 import { HmacVerifier } from '../../src/auth/hmac.verifier';
@@ -14,7 +14,7 @@ function setup() {
   const claimed = new Set<string>();
   const nonces = { claim: async (k: string, n: string) => (claimed.has(`${k}:${n}`) ? false : (claimed.add(`${k}:${n}`), true)) };
   const keys = { signingSecretsFor: async () => ({ principal: { keyId: KEY_ID }, secrets: [SECRET] }) };
-  const verifier = new HmacVerifier(keys as unknown as ApiKeyService, nonces as unknown as NonceStore, new AuthConfig(), () => NOW);
+  const verifier = new HmacVerifier(keys as unknown as ApiKeyVerifier, nonces as unknown as NonceStore, new AuthConfig(), () => NOW);
   return { verifier, claimed };
 }
 
@@ -74,7 +74,7 @@ describe('HmacVerifier nonce retention (injected clock)', () => {
       },
     };
     const keys = { signingSecretsFor: async () => ({ principal: { keyId: KEY_ID }, secrets: [SECRET] }) };
-    const verifier = new HmacVerifier(keys as unknown as ApiKeyService, nonces as unknown as NonceStore, new AuthConfig(), () => now);
+    const verifier = new HmacVerifier(keys as unknown as ApiKeyVerifier, nonces as unknown as NonceStore, new AuthConfig(), () => now);
     return { verifier, ttls, at: (ms: number) => (now = ms) };
   }
 

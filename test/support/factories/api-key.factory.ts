@@ -1,10 +1,11 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
-import { ApiKeyService, type IssuedApiKey, type NewApiKey } from '../../../src/auth/api-key.service';
+import { ApiKeyIssuer } from '../../../src/auth/api-key.issuer';
+import type { IssuedApiKey, NewApiKey } from '../../../src/auth/api-key.view';
 
 /** Creates a key directly through the service (no admin key needed); returns it with its secrets. */
 export async function createApiKey(app: NestFastifyApplication, overrides: Partial<NewApiKey> = {}): Promise<IssuedApiKey> {
-  return app.get(ApiKeyService).create(
+  return app.get(ApiKeyIssuer).create(
     {
       client_id: `client-${randomBytes(3).toString('hex')}`,
       name: 'test key',

@@ -1,0 +1,160 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import bcrypt from 'bcrypt';
+import { cacheKeyOf, parseApiKey } from './api-key.format';
+import { ApiKeyRepository } from './api-key.repository';
+import type { ApiKeyRecord } from './api-key.schema';
+import { AuthConfig } from './auth.config';
+import { VerificationFailed } from './auth.errors';
+import { AuthMetrics } from './auth.metrics';
+import { KeyInvalidationBus } from './key-invalidation.bus';
+import type { Principal } from './principal';
+import { type SigningSecrets, SigningSecretSealer } from './signing-secret.sealer';
+import { VerificationCache } from './verification.cache';
+
+/** A well-formed `X-API-Key` value, parsed and hashed once per request (the hash names its cache entry). */
+export interface PresentedApiKey {
+  readonly value: string;
+  readonly keyId: string;
+  readonly secret: string;
+  readonly cacheName: string;
+}
+
+interface SigningEntry {
+  record: ApiKeyRecord;
+  secrets: SigningSecrets;
+  expiresAt: number;
+}
+
+function principalOf(r: ApiKeyRecord, method: Principal['method']): Principal {
+  return {
+    keyId: r.key_id,
+    clientId: r.client_id,
+    role: r.role,
+    ipAllowlist: r.ip_allowlist ?? [],
+    rateLimit: r.rate_limit_override ?? null,
+    method,
+    queueWeight: r.queue_weight ?? 1,
+  };
+}
+
+/**
+ * Verifies presented credentials without running bcrypt (or the KMS) per
+ * request: successful API-key verifications and opened signing secrets are
+ * remembered for AUTH_VERIFY_CACHE_TTL_MS, and forgotten at once when a key
+ * changes here or on another replica (the key-invalidation bus).
+ */
+@Injectable()
+export class ApiKeyVerifier implements OnModuleInit {
+  readonly cache: VerificationCache;
+  private readonly signing = new Map<string, SigningEntry>();
+  private readonly hashKey: Buffer;
+  /** Bumped on every invalidation, so a verification that raced a revoke is not cached afterwards. */
+  private generation = 0;
+  /** The key the guard identified for the request being authenticated, so Passport's verification does not hash it again. */
+  private readonly identified = new AsyncLocalStorage<PresentedApiKey>();
+
+  constructor(
+    private readonly repo: ApiKeyRepository,
+    private readonly sealer: SigningSecretSealer,
+    private readonly bus: KeyInvalidationBus,
+    private readonly metrics: AuthMetrics,
+    private readonly config: AuthConfig,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.cache = new VerificationCache(config.AUTH_VERIFY_CACHE_TTL_MS, config.AUTH_VERIFY_CACHE_MAX_ENTRIES, now);
+    this.hashKey = config.AUTH_CACHE_HASH_KEY ? Buffer.from(config.AUTH_CACHE_HASH_KEY) : randomBytes(32);
+  }
+
+  onModuleInit(): void {
+    this.bus.onChange((keyId) => this.forget(keyId));
+  }
+
+  /** Drops everything this process remembers about a key. */
+  forget(keyId: string): void {
+    this.generation++;
+    this.cache.invalidate(keyId);
+    this.signing.delete(keyId);
+  }
+
+  /** Parses and hashes a presented key; undefined when it is not in our format (no hashing for garbage). */
+  identify(value: string): PresentedApiKey | undefined {
+    const parsed = parseApiKey(value);
+    return parsed && { value, ...parsed, cacheName: cacheKeyOf(this.hashKey, value) };
+  }
+
+  /**
+   * True when exactly this presented key, or (HMAC) this key id's signing
+   * secrets, were verified by this process within the cache TTL. Such a
+   * request is not subject to the brute-force address counter: it costs no
+   * bcrypt, and refusing it would let strangers behind the same address lock
+   * a working client out. Never counts as a verification by itself.
+   */
+  recentlyVerified(credential: { apiKey?: PresentedApiKey; hmacKeyId?: string }): boolean {
+    if (credential.apiKey !== undefined) return this.cache.get(credential.apiKey.cacheName) !== undefined;
+    if (credential.hmacKeyId !== undefined) return (this.signing.get(credential.hmacKeyId)?.expiresAt ?? 0) > this.now();
+    return false;
+  }
+
+  /** Runs `authenticate` (Passport's strategy) with `presented` as the identified key of this request. */
+  withIdentified<T>(presented: PresentedApiKey | undefined, authenticate: () => Promise<T>): Promise<T> {
+    return presented ? this.identified.run(presented, authenticate) : authenticate();
+  }
+
+  /** Verifies an `X-API-Key` value. Throws VerificationFailed (with a reason for the metric). */
+  async verifyApiKey(presented: string | PresentedApiKey): Promise<Principal> {
+    const key = typeof presented !== 'string' ? presented : this.alreadyIdentified(presented) ?? this.identify(presented);
+    if (!key) throw new VerificationFailed('malformed');
+    const cached = this.cache.get(key.cacheName);
+    this.metrics.cacheLookup(cached !== undefined);
+    if (cached) return cached;
+    const generation = this.generation;
+    const record = await this.repo.findById(key.keyId);
+    const now = this.now();
+    this.assertUsable(record, now);
+    let notAfter = record.expires_at ? record.expires_at.getTime() : undefined;
+    if (!(await bcrypt.compare(key.secret, record.secret_hash))) {
+      const graceEnd = record.previous_valid_until?.getTime() ?? 0;
+      const previousOk = !!record.previous_secret_hash && graceEnd > now && (await bcrypt.compare(key.secret, record.previous_secret_hash));
+      if (!previousOk) throw new VerificationFailed('wrong-secret');
+      notAfter = Math.min(notAfter ?? graceEnd, graceEnd);
+    }
+    const principal = principalOf(record, 'api-key');
+    if (generation === this.generation) this.cache.set(key.cacheName, principal, notAfter);
+    return principal;
+  }
+
+  /**
+   * The signing secrets of a usable key, for the HMAC verifier: the current one,
+   * and the previous one while its grace period lasts.
+   */
+  async signingSecretsFor(keyId: string): Promise<{ principal: Principal; secrets: string[] }> {
+    const now = this.now();
+    let entry = this.signing.get(keyId);
+    if (!entry || entry.expiresAt <= now) {
+      const generation = this.generation;
+      const record = await this.repo.findById(keyId);
+      this.assertUsable(record, now);
+      entry = { record, secrets: await this.sealer.open(record), expiresAt: now + this.config.AUTH_VERIFY_CACHE_TTL_MS };
+      if (this.config.AUTH_VERIFY_CACHE_TTL_MS > 0 && generation === this.generation) this.signing.set(keyId, entry);
+    }
+    this.assertUsable(entry.record, now);
+    const secrets = [entry.secrets.current];
+    const graceEnd = entry.record.previous_valid_until?.getTime() ?? 0;
+    if (entry.secrets.previous && graceEnd > now) secrets.push(entry.secrets.previous);
+    return { principal: principalOf(entry.record, 'hmac'), secrets };
+  }
+
+  /** The guard's identification of this very value, when verification runs inside withIdentified. */
+  private alreadyIdentified(value: string): PresentedApiKey | undefined {
+    const key = this.identified.getStore();
+    return key?.value === value ? key : undefined;
+  }
+
+  private assertUsable(record: ApiKeyRecord | null, now: number): asserts record is ApiKeyRecord {
+    if (!record) throw new VerificationFailed('unknown-key');
+    if (record.status !== 'active') throw new VerificationFailed('revoked');
+    if (record.expires_at && record.expires_at.getTime() <= now) throw new VerificationFailed('expired');
+  }
+}
