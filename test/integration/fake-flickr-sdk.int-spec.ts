@@ -1,29 +1,12 @@
-import { createFlickr, FetchTransport, type Transport } from 'flickr-sdk';
+import { createFlickr } from 'flickr-sdk';
 import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
+import { RedirectingTransport } from '../fake-flickr/sdk-transport';
 
 /**
  * Proves the fake is faithful: Flickr's own SDK, which signs over the real
  * Flickr URLs, talks to it through a swapped transport, and the fake checks
  * each signature against the URL the SDK signed.
  */
-class RedirectingTransport extends FetchTransport implements Transport {
-  constructor(private readonly target: string) {
-    super();
-  }
-
-  private redirect(url: string): string {
-    return url.replace(/^https:\/\/(www|api|up)\.flickr\.com/, this.target);
-  }
-
-  override get(url: string, params?: Parameters<FetchTransport['get']>[1]) {
-    return super.get(this.redirect(url), params);
-  }
-
-  override post(url: string, params?: Parameters<FetchTransport['post']>[1]) {
-    return super.post(this.redirect(url), params);
-  }
-}
-
 describe('the fake Flickr, driven by the official flickr-sdk', () => {
   let fake: FakeFlickr;
   let transport: RedirectingTransport;
