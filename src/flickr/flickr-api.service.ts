@@ -14,7 +14,7 @@ import {
   UnknownFlickrMethodProblem,
 } from './flickr.errors';
 import { FlickrMetrics } from './flickr.metrics';
-import { type FlickrMethodPolicy, flickrMethodPolicy } from './flickr.methods';
+import { type FlickrMethodPolicy, flickrMethodPolicy } from './flickr.catalogue';
 
 /** Flickr codes that mean our request or credentials are wrong, not the caller's: a bad gateway. */
 const OUR_FAULT = new Set([95, 96, 97, 100, 111, 112, 114, 115, 116]);
@@ -43,9 +43,9 @@ export class FlickrApiService implements OnApplicationShutdown {
     this.budget = new FlickrBudget(store, config.FLICKR_BUDGET_LIMIT, config.FLICKR_BUDGET_WINDOW_MS, config.FLICKR_BUDGET_FALLBACK_LIMIT);
   }
 
-  /** The proxy's policy for a method, or a 400 problem when it is not allowed. */
+  /** The proxy's policy for a method (catalogue + FLICKR_CACHE_TTL_OVERRIDES), or a 400 problem when it is not proxiable. */
   policyOf(method: string): FlickrMethodPolicy {
-    const policy = flickrMethodPolicy(method);
+    const policy = flickrMethodPolicy(method, this.config.FLICKR_CACHE_TTL_OVERRIDES);
     if (!policy) throw new UnknownFlickrMethodProblem(method);
     return policy;
   }

@@ -2,13 +2,14 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { UsersModule } from '../users/users.module';
 import { FlickrModule } from './flickr.module';
+import { FlickrCatalogueController } from './flickr-catalogue.controller';
 import { FlickrProxyController } from './flickr-proxy.controller';
 import { FlickrProxyService } from './flickr-proxy.service';
 
-/** The Flickr proxy route (API process only; the worker uses FlickrModule directly). */
+/** The Flickr proxy route and its method catalogue (API process only; the worker uses FlickrModule directly). */
 @Module({
   imports: [AuthModule, FlickrModule, UsersModule],
-  controllers: [FlickrProxyController],
+  controllers: [FlickrProxyController, FlickrCatalogueController],
   providers: [FlickrProxyService],
 })
 export class FlickrHttpModule {}

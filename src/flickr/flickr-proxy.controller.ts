@@ -1,11 +1,24 @@
 import { Body, Controller, Headers, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Matches } from 'class-validator';
 import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator';
 import type { Principal } from '../auth/principal';
 import { RateLimitClassFrom } from '../rate-limit/rate-limit.decorators';
 import type { FlickrAnswer } from './flickr.client';
-import { FLICKR_METHODS, flickrMethodPolicy } from './flickr.methods';
+import { flickrMethodClass, PROXIABLE_FLICKR_METHODS } from './flickr.catalogue';
+import { FLICKR_CATALOGUE_ROUTE } from './flickr.errors';
 import { FlickrProxyService } from './flickr-proxy.service';
 
 export class FlickrProxyParams {
@@ -13,7 +26,11 @@ export class FlickrProxyParams {
   @Matches(/^[A-Za-z0-9._:-]{1,128}$/, { message: 'user_id must be 1-128 of A-Z a-z 0-9 . _ : -' })
   user_id!: string;
 
-  @ApiProperty({ example: 'flickr.photos.search', enum: Object.keys(FLICKR_METHODS) })
+  @ApiProperty({
+    example: 'flickr.photos.search',
+    enum: PROXIABLE_FLICKR_METHODS,
+    description: `A Flickr REST method; ${FLICKR_CATALOGUE_ROUTE} lists each with its permission, parameters and cache TTL.`,
+  })
   @Matches(/^flickr(\.[A-Za-z]+){1,4}$/, { message: 'method must look like flickr.photos.search' })
   method!: string;
 }
@@ -30,13 +47,29 @@ export class FlickrProxyController {
 
   @Post(':method')
   @HttpCode(200)
-  // The quota class is the method's (read/write/upload), so a burst of writes cannot spend the read quota.
-  @RateLimitClassFrom((req) => flickrMethodPolicy(String((req.params as Record<string, string>)?.method))?.class ?? 'read')
-  @ApiOperation({ summary: 'Call an allowlisted Flickr REST method as the user; the answer is Flickr\'s JSON' })
-  @ApiBody({ required: false, schema: { type: 'object', additionalProperties: { type: 'string' }, example: { text: 'sunset', per_page: 10 } } })
+  // The quota class is the catalogue's (read/write; deletes are writes), so a burst of writes cannot spend the read quota.
+  @RateLimitClassFrom((req) => flickrMethodClass(String((req.params as Record<string, string>)?.method)))
+  @ApiOperation({
+    summary: "Call a Flickr REST method as the user; the answer is Flickr's JSON",
+    description:
+      `Every method of the catalogue (\`GET ${FLICKR_CATALOGUE_ROUTE}\`) except the few the gateway owns. The body holds the method's ` +
+      'parameters: required ones must be present and unknown ones are refused, before anything is sent to Flickr. The user\'s ' +
+      'connection must have granted the permission the method needs (delete ⊃ write ⊃ read).',
+  })
+  @ApiBody({
+    required: false,
+    schema: { type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] }, example: { text: 'sunset', per_page: 10 } },
+  })
   @ApiHeader({ name: 'Cache-Control', required: false, description: '`no-cache` bypasses the read cache' })
   @ApiOkResponse({ description: "Flickr's answer (`stat: ok` and the method's fields)", schema: { type: 'object', required: ['stat'], properties: { stat: { type: 'string', enum: ['ok'] } }, additionalProperties: true } })
-  @ApiBadRequestResponse({ description: 'flickr-method-not-allowed, or validation-failed' })
+  @ApiBadRequestResponse({
+    description: 'unknown-flickr-method, flickr-method-gateway-owned (reason), invalid-flickr-parameters (missing, unknown), or validation-failed',
+  })
+  @ApiForbiddenResponse({
+    description:
+      "flickr-permission-required: the user's connection lacks the method's permission (required_permission, reconnect); flickr-error: Flickr refused (code 99); " +
+      'forbidden: wrong key role or address outside the key allowlist',
+  })
   @ApiConflictResponse({ description: 'flickr-not-connected, or flickr-reauthorization-required (connection_state says which)' })
   @ApiNotFoundResponse({ description: 'no such user of this client' })
   @ApiResponse({ status: 502, description: 'flickr-error: Flickr failed (flickrCode, upstreamStatus)' })

@@ -1,5 +1,4 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { ValidationProblem } from '../common/problem/problem.exception';
 import { type ScopedUser, scopedUserKey } from '../users/user.identity';
 import { UserConnectionService } from '../users/user-connection.service';
 import { UserErasure } from '../users/user-erasure';
@@ -7,11 +6,7 @@ import type { UserRecord } from '../users/user.schema';
 import { FlickrApiService } from './flickr-api.service';
 import type { FlickrAnswer } from './flickr.client';
 import { FlickrReauthorizationRequiredProblem } from './flickr.errors';
-
-/** Parameters the gateway sets itself; a caller may not override them. */
-const RESERVED = /^(oauth_.*|api_key|method|format|nojsoncallback|jsoncallback|auth_token|api_sig)$/;
-const MAX_PARAMS = 50;
-const MAX_VALUE_LENGTH = 4096;
+import { assertFlickrPermission, validateFlickrCall } from './flickr-proxy.validation';
 
 /**
  * The cache scope of a user: its client-scoped key and its incarnation (when
@@ -23,9 +18,10 @@ export function cacheScopeOf(user: ScopedUser, record: Pick<UserRecord, 'created
 }
 
 /**
- * The proxy's rules: the caller's own user, a connected account, allowed
- * parameters, and the connection flipped to "re-authorisation required" when
- * Flickr refuses the token.
+ * The proxy's rules: a catalogued, proxiable method with its parameters
+ * (checked before anything else), the caller's own connected user, a granted
+ * permission that covers the method, and the connection flipped to
+ * "re-authorisation required" when Flickr refuses the token.
  */
 @Injectable()
 export class FlickrProxyService implements OnModuleInit {
@@ -42,32 +38,15 @@ export class FlickrProxyService implements OnModuleInit {
 
   /** Calls `method` as the scoped user with `body` as Flickr's parameters. */
   async call(user: ScopedUser, method: string, body: unknown, bypassCache: boolean): Promise<FlickrAnswer> {
-    this.flickr.policyOf(method);
-    const params = toFlickrParams(body);
+    const call = validateFlickrCall(method, body);
     const { user: record, tokens } = await this.connections.tokensFor(user);
+    // Checked before the cache, the budget and Flickr: a read-only connection never spends anything on a write.
+    assertFlickrPermission(call.method, user.userId, record.flickr?.perms);
     try {
-      return await this.flickr.call(cacheScopeOf(user, record), { oauthToken: tokens.token, oauthTokenSecret: tokens.secret }, method, params, { bypassCache });
+      return await this.flickr.call(cacheScopeOf(user, record), { oauthToken: tokens.token, oauthTokenSecret: tokens.secret }, method, call.params, { bypassCache });
     } catch (error) {
       if (error instanceof FlickrReauthorizationRequiredProblem) await this.connections.markReauthorizationRequired(user);
       throw error;
     }
   }
-}
-/** A flat JSON object of scalars → Flickr's string parameters; anything else is a 400. */
-export function toFlickrParams(body: unknown): Record<string, string> {
-  if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new ValidationProblem(['body must be a JSON object of Flickr parameters']);
-  const entries = Object.entries(body as Record<string, unknown>);
-  const errors: string[] = [];
-  if (entries.length > MAX_PARAMS) errors.push(`at most ${MAX_PARAMS} parameters`);
-  const params: Record<string, string> = {};
-  for (const [name, value] of entries) {
-    if (RESERVED.test(name)) errors.push(`${name}: set by the gateway, not by the caller`);
-    else if (!/^[a-z_][a-z0-9_]{0,63}$/.test(name)) errors.push(`${name}: not a Flickr parameter name`);
-    else if (!['string', 'number', 'boolean'].includes(typeof value)) errors.push(`${name}: must be a string, number or boolean`);
-    else if (String(value).length > MAX_VALUE_LENGTH) errors.push(`${name}: longer than ${MAX_VALUE_LENGTH} characters`);
-    else params[name] = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
-  }
-  if (errors.length > 0) throw new ValidationProblem(errors);
-  return params;
 }

@@ -1,6 +1,41 @@
-import { IsInt, IsOptional, IsString, Matches, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, Min, ValidateBy } from 'class-validator';
 import { ToInt } from '../config/env.transforms';
 import type { ConfigSlice } from '../config/env.validation';
+import { flickrMethod } from './flickr.catalogue';
+
+/** Longest cache lifetime an override may set (7 days): past it a "cache" is a stale copy of Flickr. */
+export const MAX_CACHE_TTL_OVERRIDE_S = 604_800;
+
+/**
+ * Parses `method=seconds,method=seconds`. Malformed entries are kept (as NaN)
+ * so validation names them instead of silently dropping them.
+ */
+export function parseTtlOverrides(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const overrides: Record<string, number> = {};
+  for (const entry of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const seconds = eq < 0 ? '' : entry.slice(eq + 1).trim();
+    overrides[eq < 0 ? entry : entry.slice(0, eq).trim()] = /^\d+$/.test(seconds) ? Number(seconds) : NaN;
+  }
+  return overrides;
+}
+
+/** What is wrong with each override: not a proxiable read of the catalogue, or not 0..MAX seconds. */
+export function ttlOverrideProblems(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return ['must be a list of method=seconds'];
+  return Object.entries(value as Record<string, unknown>).flatMap(([name, ttl]) => {
+    const method = flickrMethod(name);
+    if (!method) return [`${name}: not a Flickr method of the catalogue`];
+    if (method.gatewayOwned) return [`${name}: owned by the gateway, never proxied`];
+    if (method.class !== 'read') return [`${name}: a write, never cached`];
+    if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > MAX_CACHE_TTL_OVERRIDE_S) {
+      return [`${name}: seconds must be an integer from 0 to ${MAX_CACHE_TTL_OVERRIDE_S}`];
+    }
+    return [];
+  });
+}
 
 /** Our Flickr app credentials, Flickr's URLs and the upstream protection settings. */
 export class FlickrConfig implements ConfigSlice {
@@ -70,6 +105,20 @@ export class FlickrConfig implements ConfigSlice {
   @IsInt()
   @Min(1)
   FLICKR_RETRY_BASE_MS = 200;
+
+  /**
+   * Cache lifetimes that replace the catalogue's defaults for some reads, e.g.
+   * `flickr.photos.search=30,flickr.urls.lookupUser=86400`; 0 turns caching off for that method.
+   */
+  @Transform(({ value }) => parseTtlOverrides(value))
+  @ValidateBy({
+    name: 'flickrCacheTtlOverrides',
+    validator: {
+      validate: (value) => ttlOverrideProblems(value).length === 0,
+      defaultMessage: (args) => ttlOverrideProblems(args?.value).join('; '),
+    },
+  })
+  FLICKR_CACHE_TTL_OVERRIDES: Record<string, number> = {};
 
   productionProblems(): string[] {
     const problems: string[] = [];

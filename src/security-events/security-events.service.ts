@@ -1,19 +1,89 @@
 import { Injectable } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import type { Model } from 'mongoose';
-import { SECURITY_EVENT_MODEL, type SecurityEvent } from './security-event.schema';
+import { Types } from 'mongoose';
+import { ValidationProblem } from '../common/problem/problem.exception';
+import type { SecurityEvent } from './security-event.schema';
+import { type SecurityEventFilter, type SecurityEventPosition, SecurityEventsRepository } from './security-events.repository';
 
-/** Append-only writer of audit events (adapter over `audit_events`). */
+/** What a feature reports; `at` is set here, `key_id`/`client_id` are derived when not given. */
+export type NewSecurityEvent = Omit<SecurityEvent, 'at' | 'key_id' | 'client_id'> & { key_id?: string; client_id?: string };
+
+/** One security event as the admin API shows it. */
+export interface SecurityEventView {
+  id: string;
+  at: Date;
+  action: string;
+  actor: string;
+  target: string;
+  key_id: string | null;
+  client_id: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface SecurityEventPage {
+  items: SecurityEventView[];
+  next_cursor: string | null;
+}
+
+// The cursor is opaque to clients: base64url of "<at in ms, base 36>.<_id hex>".
+const CURSOR = /^([0-9a-z]{1,11})\.([0-9a-f]{24})$/;
+
+function encodeCursor(position: SecurityEventPosition): string {
+  return Buffer.from(`${position.at.getTime().toString(36)}.${position.id.toHexString()}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): SecurityEventPosition {
+  const match = CURSOR.exec(Buffer.from(cursor, 'base64url').toString('latin1'));
+  const ms = match ? parseInt(match[1], 36) : NaN;
+  if (!match || !Number.isSafeInteger(ms)) throw new ValidationProblem(['cursor: is not a cursor this API returned']);
+  return { at: new Date(ms), id: new Types.ObjectId(match[2]) };
+}
+
+/**
+ * The security events of the gateway (append-only, collection `audit_events`): features record what
+ * happened to keys, users and encryption keys; the admin API lists them.
+ */
 @Injectable()
 export class SecurityEvents {
-  constructor(@InjectModel(SECURITY_EVENT_MODEL) private readonly events: Model<SecurityEvent>) {}
+  constructor(private readonly repo: SecurityEventsRepository) {}
 
-  async record(event: Omit<SecurityEvent, 'at'>): Promise<void> {
-    await this.events.create({ ...event, at: new Date() });
+  /**
+   * Appends one event. Without an explicit key_id/client_id, a key event (`auth.key.*`) is about the key
+   * in `target`, and `details.client_id` names the client; both become filterable fields. A key event that
+   * names no client (update, rotation, revocation) takes the client from the key's earlier events, so the
+   * client filter finds every event of a client's keys; key events are admin actions, rare enough for
+   * that one indexed read.
+   */
+  async record(event: NewSecurityEvent): Promise<void> {
+    const keyId = event.key_id ?? (event.action.startsWith('auth.key.') ? event.target : null);
+    let clientId = event.client_id ?? (typeof event.details.client_id === 'string' ? event.details.client_id : null);
+    if (clientId === null && keyId !== null) clientId = await this.repo.clientOfKey(keyId);
+    await this.repo.insert({ ...event, key_id: keyId, client_id: clientId, at: new Date() });
   }
 
-  /** Newest first, for the admin API and tests. */
+  /** Newest first, for tests and scripts. */
   async recent(action: RegExp, limit = 50): Promise<SecurityEvent[]> {
-    return this.events.find({ action }).sort({ at: -1, _id: -1 }).limit(limit).lean<SecurityEvent[]>().exec();
+    return this.repo.recent(action, limit);
+  }
+
+  /** One page of the admin query, newest first; `cursor` is the previous page's `next_cursor`. */
+  async query(filter: SecurityEventFilter, limit: number, cursor?: string): Promise<SecurityEventPage> {
+    if (filter.from && filter.to && filter.from >= filter.to) throw new ValidationProblem(['from: must be before to']);
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const events = await this.repo.find(filter, limit + 1, after);
+    const page = events.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((e) => ({
+        id: e._id.toHexString(),
+        at: e.at,
+        action: e.action,
+        actor: e.actor,
+        target: e.target,
+        key_id: e.key_id ?? null,
+        client_id: e.client_id ?? null,
+        details: e.details ?? {},
+      })),
+      next_cursor: events.length > limit ? encodeCursor({ at: last.at, id: last._id }) : null,
+    };
   }
 }

@@ -180,7 +180,7 @@ describe('connecting Flickr accounts and calling Flickr through the gateway', ()
     const before = fake.requests.length;
     const unknown = await post('/v1/users/dave-1/flickr/flickr.people.delete', {});
     expect(unknown.status).toBe(400);
-    expect(await unknown.json()).toMatchObject({ type: 'urn:flickr-gateway:problem:flickr-method-not-allowed' });
+    expect(await unknown.json()).toMatchObject({ type: 'urn:flickr-gateway:problem:unknown-flickr-method' });
     const reserved = await post('/v1/users/dave-1/flickr/flickr.photos.search', { oauth_token: 'x', nested: { a: 1 } });
     expect(reserved.status).toBe(400);
     expect(fake.requests.length).toBe(before);

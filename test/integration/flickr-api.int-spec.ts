@@ -81,7 +81,7 @@ describe('FlickrApiService (fake Flickr, real Redis)', () => {
     const { service, client } = build();
     const token = await connectUser(client);
     const before = fake.requests.length;
-    await expect(service.call('u1', token, 'flickr.auth.oauth.getAccessToken', {})).rejects.toMatchObject({ slug: 'flickr-method-not-allowed' });
+    await expect(service.call('u1', token, 'flickr.auth.oauth.getAccessToken', {})).rejects.toMatchObject({ slug: 'unknown-flickr-method' });
     expect(fake.requests.length).toBe(before);
   });
 
