@@ -34,11 +34,16 @@ up() {
     local backend=()
     case "$BACKEND" in
       postgresql)
-        bash "$ROOT/scripts/postgres.sh" up
-        backend=(--handler=postgresql --postgresql-url="$(bash "$ROOT/scripts/postgres.sh" url)") ;;
-      sqlite) backend=(--handler=sqlite --sqlite-url="file:$DATA/ferretdb/") ;;
+        # Without a usable PostgreSQL (no apt, a clone its user cannot reach) the stack still starts, on SQLite.
+        if bash "$ROOT/scripts/postgres.sh" up; then
+          backend=(--handler=postgresql --postgresql-url="$(bash "$ROOT/scripts/postgres.sh" url)")
+        else
+          log "PostgreSQL unavailable: falling back to FerretDB's SQLite backend"; BACKEND=sqlite
+        fi ;;
+      sqlite) ;;
       *) log "DEV_FERRETDB_BACKEND must be postgresql or sqlite, not '$BACKEND'"; exit 2 ;;
     esac
+    [ "$BACKEND" = sqlite ] && backend=(--handler=sqlite --sqlite-url="file:$DATA/ferretdb/")
     nohup "$ROOT/.tools/bin/ferretdb" "${backend[@]}" \
       --state-dir="$DATA/ferretdb" --listen-addr="127.0.0.1:$MONGO_PORT" \
       --debug-addr="127.0.0.1:$FERRET_DEBUG_PORT" --telemetry=disable --log-level=warn \
@@ -75,7 +80,10 @@ env_out() {
 }
 
 status() {
-  port_open "$MONGO_PORT" && echo "ferretdb: up (127.0.0.1:$MONGO_PORT)" || echo "ferretdb: down"
+  local handler=""
+  [ -f "$DATA/ferretdb.pid" ] && handler="$(ps -o args= -p "$(cat "$DATA/ferretdb.pid")" 2>/dev/null | grep -o -- '--handler=[a-z]*' | cut -d= -f2 || true)"
+  port_open "$MONGO_PORT" && echo "ferretdb: up (127.0.0.1:$MONGO_PORT${handler:+, $handler backend})" || echo "ferretdb: down"
+  port_open "${DEV_PG_PORT:-5433}" && echo "postgresql: up (127.0.0.1:${DEV_PG_PORT:-5433})" || echo "postgresql: down"
   port_open "$REDIS_PORT" && echo "redis: up (127.0.0.1:$REDIS_PORT)" || echo "redis: down"
 }
 
