@@ -1,4 +1,5 @@
 import { createFlickr } from 'flickr-sdk';
+import { CATALOGUE } from '../fake-flickr/fake-flickr.methods';
 import { FAKE_GROUP_ID, FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
 import { connectWithSdk, RedirectingTransport, type RestCaller } from '../fake-flickr/sdk-transport';
 
@@ -180,6 +181,23 @@ describe('the fake Flickr as the whole REST API (flickr-sdk over HTTP)', () => {
       const pool = await alice('flickr.groups.pools.getPhotos', { group_id: FAKE_GROUP_ID });
       expect(pool.photos.photo.map((p: { id: string }) => p.id)).not.toContain(doomed);
     });
+  });
+
+  it('every catalogued method answers Flickr JSON (stat ok, or a Flickr error other than 112), never a crash', async () => {
+    // A token minted directly (no OAuth dance), with every permission.
+    const token = fake.issueToken({ perms: 'delete' });
+    expect(fake.tokenInfo(token.oauthToken)).toEqual({ consumerKey: fake.consumerKey, nsid: '12345678@N00', perms: 'delete', revoked: false });
+    const anyone = createFlickr({ consumerKey: fake.consumerKey, consumerSecret: fake.consumerSecret, ...token }, transport).flickr as unknown as RestCaller;
+    // Its own photo: the sweep deletes what it is given.
+    const values: Record<string, string> = { photo_id: fake.addPhoto({ title: 'swept' }).id, user_id: '12345678@N00', group_id: FAKE_GROUP_ID, lat: '1', lon: '2', url: 'https://www.flickr.com/photos/bob/' };
+    const answers = new Map<string, unknown>();
+    for (const method of CATALOGUE.values()) {
+      const params = Object.fromEntries(method.params.filter((p) => p.required).map((p) => [p.name, values[p.name] ?? '1']));
+      const answer = (await anyone(method.name, params).catch((e: { cause?: unknown; message?: string }) => e.cause ?? e.message)) as { stat?: string; code?: number };
+      if (answer?.stat !== 'ok' && !(answer?.stat === 'fail' && answer.code !== 112)) answers.set(method.name, answer);
+    }
+    expect(CATALOGUE.size).toBeGreaterThanOrEqual(200);
+    expect(Object.fromEntries(answers)).toEqual({});
   });
 
   describe('several apps (consumer keys)', () => {
