@@ -1,0 +1,144 @@
+import bcrypt from 'bcrypt';
+import * as format from '../../src/auth/api-key.format';
+import type { ApiKeyRepository } from '../../src/auth/api-key.repository';
+import type { ApiKeyRecord } from '../../src/auth/api-key.schema';
+import { ApiKeyVerifier } from '../../src/auth/api-key.verifier';
+import { AuthConfig } from '../../src/auth/auth.config';
+import { VerificationFailed } from '../../src/auth/auth.errors';
+import type { SigningSecretSealer } from '../../src/auth/signing-secret.sealer';
+
+const NOW = 1_700_000_000_000;
+const KEY_ID = 'abcdefghijk2';
+const SECRET = 'S'.repeat(43);
+const API_KEY = format.formatApiKey(KEY_ID, SECRET);
+
+/** ApiKeyVerifier alone: the repository, sealer (KMS), bus (Redis) and metrics replaced. */
+async function setup() {
+  const record: ApiKeyRecord = {
+    key_id: KEY_ID,
+    client_id: 'c',
+    role: 'client',
+    name: 'n',
+    status: 'active',
+    secret_hash: await bcrypt.hash(SECRET, 4),
+    signing: {} as ApiKeyRecord['signing'],
+    ip_allowlist: [],
+    created_at: new Date(NOW),
+    updated_at: new Date(NOW),
+  };
+  const calls = { findById: 0, open: 0 };
+  // Each lookup can be held back by the test (a read still in flight when a revoke happens).
+  let gate: Promise<void> = Promise.resolve();
+  const repo = {
+    findById: async (id: string) => {
+      calls.findById++;
+      await gate;
+      return id === KEY_ID ? { ...record } : null;
+    },
+  } as unknown as ApiKeyRepository;
+  const sealer = {
+    open: async () => {
+      calls.open++;
+      return { current: 'fgws_current' };
+    },
+  } as unknown as SigningSecretSealer;
+  const listeners: Array<(id: string) => void> = [];
+  const bus = { onChange: (l: (id: string) => void) => listeners.push(l) };
+  const lookups: boolean[] = [];
+  const metrics = { cacheLookup: (hit: boolean) => lookups.push(hit) };
+  const config = Object.assign(new AuthConfig(), { AUTH_VERIFY_CACHE_TTL_MS: 60_000 });
+  const verifier = new ApiKeyVerifier(repo, sealer, bus as any, metrics as any, config, () => NOW);
+  verifier.onModuleInit();
+  return {
+    verifier,
+    record,
+    calls,
+    lookups,
+    announce: (id: string) => listeners.forEach((l) => l(id)),
+    hold: () => {
+      let release!: () => void;
+      gate = new Promise((r) => (release = r));
+      return release;
+    },
+  };
+}
+
+const reason = (p: Promise<unknown>) => p.then(() => 'ok', (e) => (e instanceof VerificationFailed ? e.reason : String(e)));
+
+afterEach(() => jest.restoreAllMocks());
+
+describe('ApiKeyVerifier (adapters replaced)', () => {
+  it('hashes the presented key once per request: the guard identifies it, recentlyVerified and Passport reuse it', async () => {
+    const { verifier } = await setup();
+    const hash = jest.spyOn(format, 'cacheKeyOf');
+    // One request as ClientAuthGuard runs it: identify, brute-force pre-check, then Passport's strategy (verifyApiKey(string)).
+    const request = async () => {
+      const presented = verifier.identify(API_KEY);
+      const recent = verifier.recentlyVerified({ apiKey: presented });
+      const principal = await verifier.withIdentified(presented, () => verifier.verifyApiKey(API_KEY));
+      return { recent, principal };
+    };
+    const first = await request();
+    expect(first).toMatchObject({ recent: false, principal: { keyId: KEY_ID, method: 'api-key' } });
+    expect(hash).toHaveBeenCalledTimes(1);
+    const second = await request();
+    expect(second.recent).toBe(true);
+    expect(hash).toHaveBeenCalledTimes(2);
+  });
+
+  it('hashes again when Passport verifies a value other than the identified one (never trusts a mismatched identification)', async () => {
+    const { verifier } = await setup();
+    const other = format.formatApiKey(KEY_ID, 'T'.repeat(43));
+    const presented = verifier.identify(API_KEY);
+    expect(await reason(verifier.withIdentified(presented, () => verifier.verifyApiKey(other)))).toBe('wrong-secret');
+    // Outside withIdentified a string is identified on its own.
+    expect(await reason(verifier.verifyApiKey(API_KEY))).toBe('ok');
+  });
+
+  it('identifies only well-formed keys, and refuses the rest as malformed without a lookup', async () => {
+    const { verifier, calls } = await setup();
+    const hash = jest.spyOn(format, 'cacheKeyOf');
+    expect(verifier.identify('fgw_short')).toBeUndefined();
+    expect(verifier.recentlyVerified({ apiKey: verifier.identify('nope') })).toBe(false);
+    expect(await reason(verifier.verifyApiKey('fgw_short'))).toBe('malformed');
+    expect(hash).not.toHaveBeenCalled();
+    expect(calls.findById).toBe(0);
+  });
+
+  it('a success is served from the cache (counted as a hit) until the key changes on the bus', async () => {
+    const { verifier, calls, lookups, announce } = await setup();
+    await verifier.verifyApiKey(API_KEY);
+    await verifier.verifyApiKey(API_KEY);
+    expect(calls.findById).toBe(1);
+    expect(lookups).toEqual([false, true]);
+    announce(KEY_ID);
+    expect(verifier.recentlyVerified({ apiKey: verifier.identify(API_KEY) })).toBe(false);
+    await verifier.verifyApiKey(API_KEY);
+    expect(calls.findById).toBe(2);
+  });
+
+  it('does not cache a verification that raced an invalidation of its key', async () => {
+    const { verifier, calls, hold } = await setup();
+    const release = hold();
+    const inFlight = verifier.verifyApiKey(API_KEY);
+    verifier.forget(KEY_ID);
+    release();
+    expect(await reason(inFlight)).toBe('ok');
+    expect(verifier.recentlyVerified({ apiKey: verifier.identify(API_KEY) })).toBe(false);
+    await verifier.verifyApiKey(API_KEY);
+    expect(calls.findById).toBe(2);
+  });
+
+  it('opens signing secrets once per TTL for HMAC, counts that key id as recently verified, and forgets it on change', async () => {
+    const { verifier, calls, announce } = await setup();
+    expect(verifier.recentlyVerified({ hmacKeyId: KEY_ID })).toBe(false);
+    const first = await verifier.signingSecretsFor(KEY_ID);
+    expect(first).toMatchObject({ principal: { keyId: KEY_ID, method: 'hmac' }, secrets: ['fgws_current'] });
+    await verifier.signingSecretsFor(KEY_ID);
+    expect(calls.open).toBe(1);
+    expect(verifier.recentlyVerified({ hmacKeyId: KEY_ID })).toBe(true);
+    announce(KEY_ID);
+    expect(verifier.recentlyVerified({ hmacKeyId: KEY_ID })).toBe(false);
+    expect(await reason(verifier.signingSecretsFor('unknownkey22'))).toBe('unknown-key');
+  });
+});
