@@ -17,7 +17,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import ts from 'typescript';
-import type { FlickrCatalogueFile, FlickrCatalogueMethod, FlickrCatalogueParam, FlickrMethodClass, FlickrPermission } from '../src/flickr/flickr.catalogue';
+import type { FlickrCatalogueFile, FlickrCatalogueMethod, FlickrCatalogueParam, FlickrMethodClass, FlickrPermission } from '../src/flickr/flickr.methods';
 
 export type { FlickrCatalogueFile, FlickrCatalogueMethod as CatalogueMethod, FlickrCatalogueParam as CatalogueParam, FlickrPermission };
 
@@ -147,7 +147,7 @@ const READ_TTL_S: ReadonlyArray<[string, number]> = [
 /**
  * Methods the gateway owns and never proxies, by exact name or family (a
  * prefix ending in a dot); the longest match gives the reason. Uploads and
- * replaces are not REST methods (no SDK definition): src/flickr/flickr.catalogue.ts
+ * replaces are not REST methods (no SDK definition): src/flickr/flickr.methods.ts
  * answers them as gateway-owned too.
  */
 const GATEWAY_OWNED: ReadonlyArray<[string, string]> = [

@@ -14,7 +14,7 @@ import {
   UnknownFlickrMethodProblem,
 } from './flickr.errors';
 import { FlickrMetrics } from './flickr.metrics';
-import { type FlickrMethodPolicy, flickrMethodPolicy } from './flickr.catalogue';
+import { type FlickrMethodPolicy, flickrMethodPolicy } from './flickr.methods';
 
 /** Flickr codes that mean our request or credentials are wrong, not the caller's: a bad gateway. */
 const OUR_FAULT = new Set([95, 96, 97, 100, 111, 112, 114, 115, 116]);

@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../auth/authenticated.decorator';
-import { catalogueListing, type FlickrCatalogueListing } from './flickr.catalogue';
+import { Authenticated } from '../common/http/route-access';
+import { catalogueListing, type FlickrCatalogueListing } from './flickr.methods';
 import { FlickrConfig } from './flickr.config';
 
 class FlickrCatalogueParamView {

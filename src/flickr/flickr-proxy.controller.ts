@@ -13,11 +13,11 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
-import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator';
-import type { Principal } from '../auth/principal';
+import { Authenticated, CurrentPrincipal } from '../common/http/route-access';
+import type { Principal } from '../common/http/request-context';
 import { RateLimitClassFrom } from '../rate-limit/rate-limit.decorators';
 import type { FlickrAnswer } from './flickr.client';
-import { flickrMethodClass, PROXIABLE_FLICKR_METHODS } from './flickr.catalogue';
+import { flickrMethodClass, PROXIABLE_FLICKR_METHODS } from './flickr.methods';
 import { FLICKR_CATALOGUE_ROUTE } from './flickr.errors';
 import { FlickrProxyService } from './flickr-proxy.service';
 

@@ -1,5 +1,5 @@
 import { ValidationProblem } from '../common/problem/problem.exception';
-import { type FlickrCatalogueMethod, type FlickrPermission, flickrMethod, gatewayOwnedReason, permissionCovers } from './flickr.catalogue';
+import { type FlickrCatalogueMethod, type FlickrPermission, flickrMethod, gatewayOwnedReason, permissionCovers } from './flickr.methods';
 import { FlickrMethodGatewayOwnedProblem, FlickrParametersProblem, FlickrPermissionRequiredProblem, UnknownFlickrMethodProblem } from './flickr.errors';
 
 /** Parameters the gateway sets itself; a caller may not override them. */
@@ -39,14 +39,26 @@ export function toFlickrParams(body: unknown): Record<string, string> {
   return params;
 }
 
+const PARAM_SETS = new WeakMap<FlickrCatalogueMethod, { known: Set<string>; required: string[] }>();
+
+/** The method's parameter names and its required ones, built once per method (this runs on every proxy call). */
+function paramSets(method: FlickrCatalogueMethod): { known: Set<string>; required: string[] } {
+  let sets = PARAM_SETS.get(method);
+  if (!sets) {
+    sets = { known: new Set(method.params.map((p) => p.name)), required: method.params.filter((p) => p.required).map((p) => p.name) };
+    PARAM_SETS.set(method, sets);
+  }
+  return sets;
+}
+
 /**
  * Checks the parameters against the method's catalogue entry: every required
  * one present (an empty string counts as missing: Flickr treats it so), none
  * the method does not take. 400 `invalid-flickr-parameters` lists both.
  */
 export function assertFlickrParams(method: FlickrCatalogueMethod, params: Record<string, string>): void {
-  const known = new Set(method.params.map((p) => p.name));
-  const missing = method.params.filter((p) => p.required && (params[p.name] ?? '') === '').map((p) => p.name);
+  const { known, required } = paramSets(method);
+  const missing = required.filter((name) => (params[name] ?? '') === '');
   const unknown = Object.keys(params).filter((name) => !known.has(name));
   if (missing.length > 0 || unknown.length > 0) throw new FlickrParametersProblem(method.name, missing, unknown.sort());
 }

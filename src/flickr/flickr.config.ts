@@ -2,7 +2,7 @@ import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Min, ValidateBy } from 'class-validator';
 import { ToInt } from '../config/env.transforms';
 import type { ConfigSlice } from '../config/env.validation';
-import { flickrMethod } from './flickr.catalogue';
+import { flickrMethod } from './flickr.methods';
 
 /** Longest cache lifetime an override may set (7 days): past it a "cache" is a stale copy of Flickr. */
 export const MAX_CACHE_TTL_OVERRIDE_S = 604_800;

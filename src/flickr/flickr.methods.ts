@@ -1,3 +1,4 @@
+// Not named flickr.catalogue.ts: under ts-node, require('./flickr.catalogue') would resolve to the .json first.
 import catalogueFile from './flickr.catalogue.json';
 
 /** The permission a Flickr method needs, as Flickr documents it; each level includes the ones before it. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classOf, generateCatalogue } from '../../scripts/flickr-catalogue';
-import type { FlickrCatalogueFile } from '../../src/flickr/flickr.catalogue';
+import type { FlickrCatalogueFile } from '../../src/flickr/flickr.methods';
 
 const CHECKED_IN = join(__dirname, '..', '..', 'src', 'flickr', 'flickr.catalogue.json');
 

@@ -1,4 +1,4 @@
-import { flickrMethod, flickrMethodClass, flickrMethodPolicy, gatewayOwnedReason, PROXIABLE_FLICKR_METHODS } from '../../src/flickr/flickr.catalogue';
+import { flickrMethod, flickrMethodClass, flickrMethodPolicy, gatewayOwnedReason, PROXIABLE_FLICKR_METHODS } from '../../src/flickr/flickr.methods';
 import { assertFlickrPermission, validateFlickrCall } from '../../src/flickr/flickr-proxy.validation';
 import type { ProblemException } from '../../src/common/problem/problem.exception';
 
