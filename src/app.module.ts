@@ -3,7 +3,7 @@ import { AdminModule } from './admin/admin.module';
 import { RequestLogConfig } from './request-log/request-log.config';
 import { RequestLogModule } from './request-log/request-log.module';
 import { AuthConfig } from './auth/auth.config';
-import { AuthModule } from './auth/auth.module';
+import { RequestPipelineModule } from './bootstrap/request-pipeline.module';
 import { AppConfig } from './config/app.config';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
@@ -19,7 +19,6 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueueModule } from './queue/queue.module';
 import { RateLimitConfig } from './rate-limit/rate-limit.config';
-import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisConfig } from './redis/redis.config';
 import { RedisModule } from './redis/redis.module';
 import { UsersHttpModule } from './users/users-http.module';
@@ -44,7 +43,7 @@ export const CORE_MODULES = [
 
 /** The HTTP API process: public API under /v1, admin API under /admin. */
 @Module({
-  // RateLimitModule last: its guard runs after authentication has identified the key.
-  imports: [...CORE_MODULES, AuthModule, RequestLogModule, UsersHttpModule, AdminModule, FlickrHttpModule, OAuthModule, UploadsModule, RateLimitModule],
+  // RequestPipelineModule: the one global guard (authenticate, scope the user, rate-limit) of every route.
+  imports: [...CORE_MODULES, RequestPipelineModule, RequestLogModule, UsersHttpModule, AdminModule, FlickrHttpModule, OAuthModule, UploadsModule],
 })
 export class AppModule {}

@@ -2,8 +2,8 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nes
 import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyAdmin } from '../auth/api-key.admin';
 import { ApiKeyIssuer } from '../auth/api-key.issuer';
-import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator';
-import type { Principal } from '../auth/principal';
+import { Authenticated, CurrentPrincipal } from '../common/http/route-access';
+import type { Principal } from '../common/http/request-context';
 import { ApiKeyPageResponse, ApiKeyResponse, IssuedApiKeyResponse } from './admin.responses';
 import { CreateApiKeyDto, KeyIdParams, ListApiKeysQuery, RotateApiKeyDto, UpdateApiKeyDto } from './admin.dto';
 

@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditPageResponse } from './admin.responses';
 import { RequestLogService } from '../request-log/request-log.service';
-import { Authenticated } from '../auth/authenticated.decorator';
+import { Authenticated } from '../common/http/route-access';
 import { AuditQuery } from './admin.dto';
 
 /** The call audit trail; admin keys only. */

@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../auth/authenticated.decorator';
+import { Authenticated } from '../common/http/route-access';
 import { securityEventFilter, SecurityEventPageResponse, SecurityEventsQuery } from '../security-events/security-events.dto';
 import { SecurityEvents } from '../security-events/security-events.service';
 

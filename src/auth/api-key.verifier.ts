@@ -9,7 +9,7 @@ import { AuthConfig } from './auth.config';
 import { VerificationFailed } from './auth.errors';
 import { AuthMetrics } from './auth.metrics';
 import { KeyInvalidationBus } from './key-invalidation.bus';
-import type { Principal } from './principal';
+import type { Principal } from '../common/http/request-context';
 import { type SigningSecrets, SigningSecretSealer } from './signing-secret.sealer';
 import { VerificationCache } from './verification.cache';
 

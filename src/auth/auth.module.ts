@@ -13,18 +13,22 @@ import { ApiKeyStrategy } from './api-key.strategy';
 import { ApiKeyVerifier } from './api-key.verifier';
 import { AuthConfig } from './auth.config';
 import { AuthMetrics, authMetricProviders } from './auth.metrics';
-import { ClientAuthGuard } from './client-auth.guard';
-import { ClientIpResolver } from './client-ip.resolver';
+import { ClientAuthenticator } from './client-authenticator';
+import { HmacStrategy } from './hmac.strategy';
 import { HmacVerifier } from './hmac.verifier';
 import { KeyInvalidationBus } from './key-invalidation.bus';
 import { NonceStore } from './nonce.store';
 import { SigningSecretSealer } from './signing-secret.sealer';
 import { RateLimitStoreModule } from '../rate-limit/rate-limit-store.module';
 
-/** Client authentication (docs/authentication.md). Controllers opt in with @Authenticated(role). */
+/**
+ * Client authentication (docs/authentication.md): API keys, HMAC signatures, their administration. The
+ * request pipeline calls ClientAuthenticator; routes declare their access with @Authenticated / @Public
+ * (src/common/http/route-access.ts).
+ */
 @Module({
   imports: [
-    // Failed-authentication limiter (brute-force protection) for ClientAuthGuard.
+    // Failed-authentication limiter (brute-force protection) for ClientAuthenticator.
     RateLimitStoreModule,
     PassportModule,
     KmsModule,
@@ -37,7 +41,6 @@ import { RateLimitStoreModule } from '../rate-limit/rate-limit-store.module';
     NonceStore,
     AuthMetrics,
     ...authMetricProviders,
-    ClientIpResolver,
     SigningSecretSealer,
     // Factories: the services take an optional clock (and retry timing) that tests replace; Nest must not try to inject them.
     {
@@ -66,8 +69,9 @@ import { RateLimitStoreModule } from '../rate-limit/rate-limit-store.module';
       useFactory: (keys: ApiKeyVerifier, nonces: NonceStore, config: AuthConfig) => new HmacVerifier(keys, nonces, config),
     },
     ApiKeyStrategy,
-    ClientAuthGuard,
+    HmacStrategy,
+    ClientAuthenticator,
   ],
-  exports: [ApiKeyIssuer, ApiKeyAdmin, ApiKeyVerifier, ApiKeyChanges, HmacVerifier, AuthMetrics, ClientIpResolver, ClientAuthGuard, SecurityEventsModule],
+  exports: [ApiKeyIssuer, ApiKeyAdmin, ApiKeyVerifier, ApiKeyChanges, HmacVerifier, AuthMetrics, ClientAuthenticator, SecurityEventsModule],
 })
 export class AuthModule {}

@@ -1,20 +1,17 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { AuthGuard } from '@nestjs/passport';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { cidrList, listContains } from '../common/http/client-address';
+import { type CallerRole, type Principal, requestContextOf } from '../common/http/request-context';
 import { AuthFailureLimiter } from '../rate-limit/auth-failure.limiter';
-import { ApiKeyVerifier } from './api-key.verifier';
 import { API_KEY_STRATEGY } from './api-key.strategy';
-import { HMAC_HEADERS } from './hmac.signing';
+import { ApiKeyVerifier } from './api-key.verifier';
 import { AuthenticationFailedProblem, ForbiddenProblem, SignedMultipartUnsupportedProblem, VerificationFailed } from './auth.errors';
 import { AuthMetrics } from './auth.metrics';
-import { cidrList, listContains } from '../common/http/client-address';
-import { ClientIpResolver } from './client-ip.resolver';
-import { HmacVerifier, isSignedRequest } from './hmac.verifier';
-import type { ApiKeyRole } from './api-key.schema';
-import type { AuthenticatedRequestFields, Principal } from './principal';
-
-export const REQUIRED_ROLE = 'fgw:auth:role';
+import { HMAC_HEADERS } from './hmac.signing';
+import { HMAC_STRATEGY } from './hmac.strategy';
+import { isSignedRequest } from './hmac.verifier';
 
 /** The credential a request presents, without checking it. */
 function presentedCredential(request: FastifyRequest): { apiKey?: string; hmacKeyId?: string } {
@@ -27,31 +24,27 @@ function presentedCredential(request: FastifyRequest): { apiKey?: string; hmacKe
 }
 
 /**
- * Authenticates a request by HMAC signature (when signing headers are present)
- * or by X-API-Key through Passport, then applies the key's IP allowlist and the
- * route's role. Any authentication failure is the same 401; the reason is
- * only counted in `auth_failures_total`.
+ * The authentication step of the request pipeline, and the only authentication code: Nest routes
+ * (through the pipeline guard) and non-Nest routes such as Bull Board call {@link authenticate}.
+ *
+ * One Passport guard with two strategies, tried in order: the HMAC signature (when signing headers
+ * are present) and `X-API-Key` (passport-headerapikey). Around it: brute-force protection, the
+ * key's IP allowlist and the route's role. Any authentication failure is the same 401; the reason
+ * is only counted in `auth_failures_total`.
  */
 @Injectable()
-export class ClientAuthGuard extends AuthGuard(API_KEY_STRATEGY) {
+export class ClientAuthenticator extends AuthGuard([HMAC_STRATEGY, API_KEY_STRATEGY]) {
   constructor(
-    private readonly reflector: Reflector,
-    private readonly hmac: HmacVerifier,
     private readonly metrics: AuthMetrics,
-    private readonly ips: ClientIpResolver,
     private readonly failures: AuthFailureLimiter,
     private readonly keys: ApiKeyVerifier,
   ) {
     super();
   }
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const role = this.reflector.getAllAndOverride<ApiKeyRole | undefined>(REQUIRED_ROLE, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    const request = context.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequestFields & { user?: Principal }>();
-    const ip = this.ips.resolve(request);
+  /** Authenticates the request as a key of `role`, or throws the problem to answer with. */
+  async authenticate(request: FastifyRequest, reply: FastifyReply, role: CallerRole): Promise<Principal> {
+    const ip = requestContextOf(request).clientIp;
     if (isSignedRequest(request) && (request.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/')) {
       throw new SignedMultipartUnsupportedProblem();
     }
@@ -64,11 +57,9 @@ export class ClientAuthGuard extends AuthGuard(API_KEY_STRATEGY) {
     if (!this.keys.recentlyVerified({ apiKey, hmacKeyId: credential.hmacKeyId })) await this.failures.assertAllowed(ip, keyId);
     let principal: Principal;
     try {
-      if (isSignedRequest(request)) principal = await this.hmac.verify(request);
-      else {
-        await this.keys.withIdentified(apiKey, async () => super.canActivate(context));
-        principal = request.user as Principal;
-      }
+      const context = new ExecutionContextHost([request, reply]);
+      await this.keys.withIdentified(apiKey, async () => super.canActivate(context));
+      principal = (request as FastifyRequest & { user?: Principal }).user as Principal;
     } catch (err) {
       // Infrastructure errors (database down) are not authentication failures: let them surface as such.
       if (!(err instanceof VerificationFailed)) throw err;
@@ -76,15 +67,19 @@ export class ClientAuthGuard extends AuthGuard(API_KEY_STRATEGY) {
       await this.failures.recordFailure(ip, keyId);
       throw new AuthenticationFailedProblem();
     }
-    request.principal = principal;
     if (principal.ipAllowlist.length > 0 && !listContains(cidrList(principal.ipAllowlist), ip)) {
       throw new ForbiddenProblem('This key may not be used from this address.');
     }
-    if (role && principal.role !== role) throw new ForbiddenProblem();
-    return true;
+    if (principal.role !== role) throw new ForbiddenProblem();
+    return principal;
   }
 
-  /** Passport's outcome: a thrown VerificationFailed, or no user when the header is missing. */
+  /** Not a guard of its own: the pipeline guard calls {@link authenticate}. */
+  override canActivate(_context: ExecutionContext): never {
+    throw new Error('ClientAuthenticator is called through authenticate(), not as a guard');
+  }
+
+  /** Passport's outcome: a thrown VerificationFailed, or no user when no strategy found a credential. */
   override handleRequest<T>(err: unknown, user: T): T {
     if (err) throw err;
     if (!user) throw new VerificationFailed('missing');

@@ -5,7 +5,7 @@ import { AuthConfig } from './auth.config';
 import { VerificationFailed } from './auth.errors';
 import { HMAC_HEADERS, signatureMatches, splitUrl } from './hmac.signing';
 import { NonceStore, nonceRetentionSeconds } from './nonce.store';
-import type { Principal } from './principal';
+import type { Principal } from '../common/http/request-context';
 import { rawBodyOf } from '../common/http/raw-body';
 
 const NONCE_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;

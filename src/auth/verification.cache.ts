@@ -1,4 +1,4 @@
-import type { Principal } from './principal';
+import type { Principal } from '../common/http/request-context';
 
 interface Entry {
   principal: Principal;

@@ -1,21 +1,17 @@
 import type { IncomingMessage } from 'node:http';
-import helmet from '@fastify/helmet';
 import { type INestApplication, type Type, ValidationPipe } from '@nestjs/common';
-import { NestFactory, Reflector } from '@nestjs/core';
+import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { ValidationError } from 'class-validator';
 import { Logger, PinoLogger } from 'nestjs-pino';
-import { ContentTypeGuard } from '../common/http/content-type.guard';
 import { REQUEST_ID_HEADER, requestIdFor } from '../common/http/request-id';
-import { registerRequestHygiene } from '../common/http/request-hygiene';
 import { completeOpenApi } from './openapi';
+import { type AfterResponse, installRequestPipeline } from './request-pipeline';
 import { ValidationProblem } from '../common/problem/problem.exception';
 import { ProblemFilter } from '../common/problem/problem.filter';
 import { AppConfig } from '../config/app.config';
 import { loadSlice } from '../config/env.validation';
-import { ShutdownState } from '../health/shutdown.state';
-import { HttpMetricsService } from '../metrics/http-metrics.service';
 
 /** Creates the Fastify adapter; body limit and request id are decided before Nest exists. */
 export function createAdapter(env: Record<string, unknown> = process.env): FastifyAdapter {
@@ -54,47 +50,11 @@ function flattenValidation(errors: ValidationError[], parent = ''): string[] {
  * Everything cross-cutting, shared by the API, the worker and the e2e tests so
  * that they all run the same pipeline.
  */
-export async function configureApp(app: NestFastifyApplication, options: { swagger: boolean }): Promise<void> {
+export async function configureApp(app: NestFastifyApplication, options: { swagger: boolean; afterResponse?: AfterResponse[] }): Promise<void> {
   const config = app.get(AppConfig);
   app.useLogger(app.get(Logger));
-  const fastify = app.getHttpAdapter().getInstance();
-  const metrics = app.get(HttpMetricsService);
 
-  fastify.addHook('onRequest', async (request, reply) => {
-    reply.header(REQUEST_ID_HEADER, request.id);
-  });
-  // Node's default gives slow headers a minute; it must not exceed the request timeout.
-  fastify.server.headersTimeout = Math.min(config.HTTP_HEADERS_TIMEOUT_MS, config.HTTP_REQUEST_TIMEOUT_MS);
-  registerRequestHygiene(fastify, { bodyTimeoutMs: config.HTTP_BODY_TIMEOUT_MS });
-  // While draining, every response closes its connection, so a keep-alive
-  // socket whose request finishes after close() began cannot hold shutdown open.
-  const shutdown = app.get(ShutdownState);
-  fastify.addHook('onSend', async (_request, reply) => {
-    if (shutdown.draining) reply.header('connection', 'close');
-  });
-  fastify.addHook('onResponse', async (request, reply) => {
-    metrics.observe(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
-  });
-
-  await app.register(helmet, {
-    global: true,
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'none'"],
-        // Swagger UI is served from our own origin; it needs inline styles and data: images.
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        formAction: ["'self'"],
-      },
-    },
-    hsts: { maxAge: 31536000, includeSubDomains: true },
-    frameguard: { action: 'deny' },
-  });
+  installRequestPipeline(app, options.afterResponse);
 
   if (config.CORS_ORIGINS.length > 0) {
     app.enableCors({
@@ -113,7 +73,6 @@ export async function configureApp(app: NestFastifyApplication, options: { swagg
     }),
   );
   app.useGlobalFilters(new ProblemFilter(await app.resolve(PinoLogger)));
-  app.useGlobalGuards(new ContentTypeGuard(app.get(Reflector)));
 
   if (options.swagger && config.SWAGGER_ENABLED) setupSwagger(app);
 }
@@ -139,6 +98,8 @@ export async function createHttpApp(
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, createAdapter(), {
     bufferLogs: true,
     abortOnError: false,
+    // The pipeline registers the body parsers itself (JSON keeping raw bytes, multipart passed through).
+    bodyParser: false,
   });
   await configureApp(app, options);
   return app;

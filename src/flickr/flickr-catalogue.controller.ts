@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../auth/authenticated.decorator';
+import { Authenticated } from '../common/http/route-access';
 import { catalogueListing, type FlickrCatalogueListing } from './flickr.methods';
 import { FlickrConfig } from './flickr.config';
 

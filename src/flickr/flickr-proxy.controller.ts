@@ -13,8 +13,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
-import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator';
-import type { Principal } from '../auth/principal';
+import { Authenticated, CurrentPrincipal } from '../common/http/route-access';
+import type { Principal } from '../common/http/request-context';
 import { RateLimitClassFrom } from '../rate-limit/rate-limit.decorators';
 import type { FlickrAnswer } from './flickr.client';
 import { flickrMethodClass, PROXIABLE_FLICKR_METHODS } from './flickr.methods';

@@ -34,16 +34,8 @@ export class FlickrUnavailableProblem extends ProblemException {
   }
 }
 
-/** 401: Flickr says the user's token is invalid or revoked (code 98); the user must connect again. */
-export class FlickrReauthorizationRequiredProblem extends ProblemException {
-  constructor() {
-    // 409, not 401: a 401 means the gateway key failed, and client libraries would treat it as their own credentials failing.
-    super('flickr-reauthorization-required', 'Flickr Re-authorization Required', 409, 'Flickr no longer accepts this user\'s token; connect the account again.', {
-      flickrCode: 98,
-      connection_state: 'reauthorization_required',
-    });
-  }
-}
+// The connection's state belongs to users; Flickr code 98 is translated into it (flickr-api.service.ts).
+export { FlickrReauthorizationRequiredProblem } from '../users/user-connection.errors';
 
 /** Flickr answered an error we pass on, with its code. */
 export class FlickrErrorProblem extends ProblemException {

@@ -1,48 +1,55 @@
-import type { IncomingMessage } from 'node:http';
-import { Module, RequestMethod } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import type { Options } from 'pino-http';
+import type { LoggerOptions } from 'pino';
+import { currentRequestContext } from '../common/http/request-context';
 import { AppConfig } from '../config/app.config';
 import { REDACTED, REDACT_PATHS, redactUrl } from './redaction';
 
-/** pino-http options shared by the API and the worker (and by the redaction test). */
-export function pinoHttpOptions(level: string): Options {
+/** What the request log line says about the request (secrets in the URL masked; headers redacted by path). */
+export interface LoggedRequest {
+  id: string;
+  method: string;
+  url: string;
+  headers: Record<string, unknown>;
+  remoteAddress?: string;
+}
+
+/**
+ * pino options shared by the API and the worker (and by the redaction test).
+ *
+ * Nothing here runs for a line that is not written: serializers and redaction apply when a line is
+ * serialised, and the request id comes from the mixin (read from the request context the pipeline
+ * entered) instead of a child logger built for every request, as pino-http did (issue 15's profile:
+ * child creation and redaction of the bindings ran per request even with the level at `warn`).
+ */
+export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
-    // Fastify's genReqId has already chosen the id (see request-id.ts) and stored it on the raw request.
-    genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? 'unknown',
-    customAttributeKeys: { reqId: 'requestId' },
-    // Every line logged during a request (not only the final one) carries `requestId` at the top level.
-    quietReqLogger: true,
     redact: { paths: REDACT_PATHS, censor: REDACTED },
+    mixin: () => {
+      const context = currentRequestContext();
+      return context ? { requestId: context.requestId } : {};
+    },
     serializers: {
-      req: (req: { id: string; method: string; url: string; headers: Record<string, unknown>; remoteAddress?: string }) => ({
-        id: req.id,
-        method: req.method,
-        url: redactUrl(req.url),
-        headers: req.headers,
-        remoteAddress: req.remoteAddress,
-      }),
+      req: (req: LoggedRequest) => ({ ...req, url: redactUrl(req.url) }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
-    // Probes and scrapes every few seconds would drown the useful lines.
-    // (Middleware may see a rewritten req.url; originalUrl is what the client asked for.)
-    autoLogging: {
-      ignore: (req) => /^\/(health|metrics)/.test((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? ''),
-    },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
   };
 }
 
+/**
+ * nestjs-pino provides Nest's Logger and PinoLogger on the one pino instance. Its per-route
+ * middleware (pino-http run through middie on every request) is not mounted: the request line is
+ * written by the pipeline's onResponse hook (src/bootstrap/request-pipeline.ts).
+ */
 @Module({
   imports: [
     LoggerModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
-        pinoHttp: pinoHttpOptions(config.LOG_LEVEL),
-        // nestjs-pino's default route ('{/*splat}') matches nothing under Nest 12 on Fastify, which left
-        // every request unlogged and unbound from its request id; '{*splat}' matches every path.
-        forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
+        // pino-http here only builds the root logger (nestjs-pino's single instance); it never runs per request.
+        pinoHttp: { ...loggerOptions(config.LOG_LEVEL), autoLogging: false },
+        forRoutes: [],
       }),
     }),
   ],

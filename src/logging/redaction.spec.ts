@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { pinoHttpOptions } from './logging.module';
+import { loggerOptions } from './logging.module';
 import { REDACTED, redactUrl } from './redaction';
 
 function capture() {
@@ -11,7 +11,7 @@ function capture() {
       done();
     },
   });
-  const options = pinoHttpOptions('info');
+  const options = loggerOptions('info');
   const logger = pino({ level: 'info', redact: options.redact }, stream);
   return { logger, text: () => lines.join('') };
 }

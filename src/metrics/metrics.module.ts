@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { makeHistogramProvider, PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { API_REQUEST_LATENCY, HttpMetricsService } from './http-metrics.service';
+import { MetricsController } from './metrics.controller';
 
 /** GET /metrics with default Node metrics plus the HTTP latency histogram. */
 @Module({
-  imports: [PrometheusModule.register({ path: '/metrics', defaultMetrics: { enabled: true } })],
+  imports: [PrometheusModule.register({ path: '/metrics', defaultMetrics: { enabled: true }, controller: MetricsController })],
   providers: [
     makeHistogramProvider({
       name: API_REQUEST_LATENCY,

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator';
-import type { Principal } from '../auth/principal';
+import { Authenticated, CurrentPrincipal, Public } from '../common/http/route-access';
+import type { Principal } from '../common/http/request-context';
 import { OAuthApprovedResponse, OAuthCallbackQuery, OAuthCompleteDto, OAuthConnectedResponse, OAuthStartDto, OAuthStartedResponse, OAuthVerifyDto } from './oauth.dto';
 import { type OAuthApproved, type OAuthConnected, OAuthService, type OAuthStarted } from './oauth.service';
 
@@ -38,6 +38,7 @@ export class OAuthController {
 
   /** No API key here: the user's browser arrives from Flickr. Nothing is connected until the initiator completes with its state. */
   @Get('callback')
+  @Public()
   @ApiOperation({ summary: 'Callback mode (OAUTH_CALLBACK_ENABLED): Flickr redirects the browser here; 303 to the return URL with oauth_token' })
   @ApiOkResponse({ type: OAuthApprovedResponse, description: 'approved, not yet connected; answered as 303 to return_url?oauth_token=...&user_id=...&status=approved' })
   @ApiBadRequestResponse({ description: 'oauth-request-invalid (unknown, expired, already approved)' })

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { addressBucket } from '../auth/client-ip';
+import { addressBucket } from '../common/http/client-address';
 import { RateLimitConfig } from './rate-limit.config';
 import { RateLimitedProblem } from './rate-limit.errors';
 import { RateLimitMetrics } from './rate-limit.metrics';
@@ -26,20 +26,24 @@ export class AuthFailureLimiter {
   async assertAllowed(ip: string, keyId?: string): Promise<void> {
     if (!this.config.RATE_LIMIT_ENABLED) return;
     const { LIMIT, WINDOW } = this.limits();
-    for (const [scope, key] of this.keys(ip, keyId)) {
-      const state = await this.store.peek(key, LIMIT, WINDOW).catch(() => undefined);
-      if (state && !state.allowed) {
-        this.metrics.limited(scope, 'auth-failure');
-        throw new RateLimitedProblem(scope, 'auth-failure', LIMIT, WINDOW, Math.max(1, Math.ceil(state.retryAfterMs / 1000)), {});
-      }
-    }
+    const keys = this.keys(ip, keyId);
+    // Both buckets in one round trip.
+    const states = await this.store.peekAll(keys.map(([, key]) => ({ key, limit: LIMIT, windowMs: WINDOW }))).catch(() => undefined);
+    if (!states) return;
+    keys.forEach(([scope], i) => {
+      const state = states[i]!;
+      if (state.allowed) return;
+      this.metrics.limited(scope, 'auth-failure');
+      throw new RateLimitedProblem(scope, 'auth-failure', LIMIT, WINDOW, Math.max(1, Math.ceil(state.retryAfterMs / 1000)), {});
+    });
   }
 
   /** Counts one failed authentication from `ip` (and against `keyId` when the request named one). */
   async recordFailure(ip: string, keyId?: string): Promise<void> {
     if (!this.config.RATE_LIMIT_ENABLED) return;
     const { LIMIT, WINDOW } = this.limits();
-    for (const [, key] of this.keys(ip, keyId)) await this.store.hit(key, LIMIT, WINDOW).catch(() => undefined);
+    // Each bucket counts on its own (not all-or-nothing): a full ip bucket must not stop the key's count.
+    await Promise.all(this.keys(ip, keyId).map(([, key]) => this.store.hit(key, LIMIT, WINDOW).catch(() => undefined)));
   }
 
   private keys(ip: string, keyId?: string): Array<['ip' | 'key', string]> {

@@ -3,25 +3,35 @@ import { Reflector } from '@nestjs/core';
 import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard, type ThrottlerModuleOptions, type ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerRequest } from '@nestjs/throttler/dist/throttler.guard.interface';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type Principal, requestContextOf } from '../common/http/request-context';
 import { RateLimitConfig } from './rate-limit.config';
-import { REQUIRED_ROLE } from '../auth/client-auth.guard';
 import { rateLimitClassOf } from './rate-limit.class';
 import { RateLimitedProblem, RateLimiterUnavailableProblem } from './rate-limit.errors';
 import { RateLimitMetrics } from './rate-limit.metrics';
-import type { RateLimitPrincipal, RateLimitScope } from './rate-limit.types';
+import { SlidingWindowStore, type WindowSpec } from './sliding-window.store';
+import type { RateLimitScope } from './rate-limit.types';
 
 /** Routes that are never limited: probes, scrapes, API docs. */
 const UNLIMITED = /^\/(health|metrics|docs)(\/|-json|$|\?)/;
 
-type LimitedRequest = FastifyRequest & { principal?: RateLimitPrincipal; fgwRateLimitShown?: number };
+/** The authenticated key of the request, if any (the pipeline authenticates before it limits). */
+export const principalOf = (req: FastifyRequest): Principal | undefined => requestContextOf(req).principal;
 
-/** The authenticated key on the request, if any (set by the auth guard, which runs first). */
-export const principalOf = (req: FastifyRequest): RateLimitPrincipal | undefined => (req as LimitedRequest).principal;
+interface PendingWindow extends WindowSpec {
+  scope: RateLimitScope;
+}
+
+const PENDING = Symbol('fgw.rateLimitWindows');
+type CollectingRequest = FastifyRequest & { [PENDING]?: PendingWindow[] };
 
 /**
- * @nestjs/throttler's guard with our rules: per-class fail-open/closed when
- * Redis is unreachable, IETF `RateLimit-*` headers (of the tightest scope) and
- * 429 problem+json with `Retry-After`.
+ * @nestjs/throttler's guard with our rules, called once per request by the request pipeline (after
+ * authentication, so key and user windows apply). The throttler decides which windows apply and
+ * with which limits (its `throttlers`, `skipIf`, trackers, per-route overrides); instead of one
+ * storage call per window, `handleRequest` only collects them and `canActivate` checks them all in
+ * one Redis round trip (SlidingWindowStore.hitAll). Also: per-class fail-open/closed when Redis is
+ * unreachable, IETF `RateLimit-*` headers of the tightest window, 429 problem+json with
+ * `Retry-After`.
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
@@ -31,37 +41,26 @@ export class RateLimitGuard extends ThrottlerGuard {
     reflector: Reflector,
     private readonly config: RateLimitConfig,
     private readonly metrics: RateLimitMetrics,
+    private readonly windows: SlidingWindowStore,
   ) {
     super(options, storage, reflector);
   }
 
-  /**
-   * The guard runs twice on authenticated routes: globally (before the route's
-   * auth guard, so without a principal: skipped) and again right after
-   * authentication (@Authenticated adds it), where key and user limits apply.
-   */
-  protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
-    if (!this.config.RATE_LIMIT_ENABLED || context.getType() !== 'http') return true;
-    const req = context.switchToHttp().getRequest<LimitedRequest>();
-    if (UNLIMITED.test(req.url)) return true;
-    const authenticatedRoute = this.reflector.getAllAndOverride<string | undefined>(REQUIRED_ROLE, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    return authenticatedRoute !== undefined && req.principal === undefined;
-  }
-
-  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
-    const { context, limit, ttl, throttler, getTracker, generateKey, blockDuration } = props;
-    const req = context.switchToHttp().getRequest<LimitedRequest>();
-    const reply = context.switchToHttp().getResponse<FastifyReply>();
-    const scope = throttler.name as RateLimitScope;
-    const cls = rateLimitClassOf(context);
-    const key = generateKey(context, await getTracker(req, context), scope);
-
-    let record;
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<CollectingRequest>();
+    const pending: PendingWindow[] = [];
+    req[PENDING] = pending;
     try {
-      record = await this.storageService.increment(key, ttl, limit, blockDuration, scope);
+      await super.canActivate(context);
+    } finally {
+      delete req[PENDING];
+    }
+    if (pending.length === 0) return true;
+
+    const cls = rateLimitClassOf(context);
+    let results;
+    try {
+      results = await this.windows.hitAll(pending);
     } catch {
       const failOpen = this.config.RATE_LIMIT_FAIL_OPEN_CLASSES.includes(cls);
       this.metrics.storeUnavailable(cls, failOpen);
@@ -69,21 +68,41 @@ export class RateLimitGuard extends ThrottlerGuard {
       throw new RateLimiterUnavailableProblem(cls);
     }
 
-    const remaining = Math.max(0, limit - record.totalHits);
-    const headers = {
-      'ratelimit-limit': String(limit),
-      'ratelimit-remaining': String(remaining),
-      'ratelimit-reset': String(record.timeToExpire),
-    };
-    if (record.isBlocked) {
-      this.metrics.limited(scope, cls);
-      throw new RateLimitedProblem(scope, cls, limit, ttl, Math.max(1, record.timeToBlockExpire), headers);
+    // The client sees the window closest to its limit; a refusal names the one that frees up last.
+    let shown = 0;
+    let refusing = -1;
+    results.forEach((r, i) => {
+      const remaining = (w: number) => pending[w]!.limit - results[w]!.count;
+      if (remaining(i) < remaining(shown)) shown = i;
+      if (!r.allowed && (refusing < 0 || r.retryAfterMs > results[refusing]!.retryAfterMs)) refusing = i;
+    });
+    const headerOf = (i: number) => ({
+      'ratelimit-limit': String(pending[i]!.limit),
+      'ratelimit-remaining': String(Math.max(0, pending[i]!.limit - results[i]!.count)),
+      'ratelimit-reset': String(Math.ceil(results[i]!.resetMs / 1000)),
+    });
+    if (refusing >= 0) {
+      const w = pending[refusing]!;
+      this.metrics.limited(w.scope, cls);
+      // Whole seconds, rounded up: a client that waits exactly this long is accepted.
+      const retryAfter = Math.max(1, Math.ceil(results[refusing]!.retryAfterMs / 1000));
+      throw new RateLimitedProblem(w.scope, cls, w.limit, w.windowMs, retryAfter, { ...headerOf(refusing), 'ratelimit-remaining': '0' });
     }
-    // Several scopes may apply; the client sees the one closest to its limit.
-    if (req.fgwRateLimitShown === undefined || remaining < req.fgwRateLimitShown) {
-      req.fgwRateLimitShown = remaining;
-      reply.headers(headers);
-    }
+    context.switchToHttp().getResponse<FastifyReply>().headers(headerOf(shown));
+    return true;
+  }
+
+  protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
+    if (!this.config.RATE_LIMIT_ENABLED || context.getType() !== 'http') return true;
+    return UNLIMITED.test(context.switchToHttp().getRequest<FastifyRequest>().url);
+  }
+
+  /** Collects one applicable window (the throttler resolved its limit, ttl and key); checked in canActivate. */
+  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
+    const { context, limit, ttl, throttler, getTracker, generateKey } = props;
+    const req = context.switchToHttp().getRequest<CollectingRequest>();
+    const key = generateKey(context, await getTracker(req, context), throttler.name ?? 'default');
+    req[PENDING]!.push({ scope: throttler.name as RateLimitScope, key, limit, windowMs: ttl });
     return true;
   }
 }

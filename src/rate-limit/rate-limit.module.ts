@@ -1,9 +1,7 @@
-import { Global, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
-import { AuthModule } from '../auth/auth.module';
-import { ClientIpResolver } from '../auth/client-ip.resolver';
+import { requestContextOf } from '../common/http/request-context';
 import { rateLimitClassOf } from './rate-limit.class';
 import { RateLimitConfig } from './rate-limit.config';
 import { scopedUserKey } from '../users/user.identity';
@@ -14,29 +12,25 @@ import { SlidingWindowThrottlerStorage } from './sliding-window.throttler-storag
 
 
 /**
- * The client-scoped user a request names (`<client_id>/<user_id>`), or undefined
- * without a `:user_id`. Scoped by the calling key's client, so
- * requests naming another client's user id only ever count against the
- * caller's own (possibly non-existent) user, never the other client's.
+ * The client-scoped user a request names (`<client_id>/<user_id>`), or undefined without a
+ * `:user_id`. The pipeline scopes it by the calling key's client, so requests naming another
+ * client's user id only ever count against the caller's own (possibly non-existent) user.
  */
 const scopedUserOf = (req: FastifyRequest): string | undefined => {
-  const userId = (req.params as Record<string, string> | undefined)?.user_id;
-  if (userId === undefined) return undefined;
-  // No public route takes a user_id today; should one appear, its users share no window with any client's.
-  return scopedUserKey({ clientId: principalOf(req)?.clientId ?? '~public', userId });
+  const user = requestContextOf(req).user;
+  return user === undefined ? undefined : scopedUserKey(user);
 };
 
 /**
  * Per key, per user_id and class, and per source IP for unauthenticated
  * traffic; one mechanism (@nestjs/throttler + our Redis sliding window).
  */
-@Global()
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      imports: [RateLimitStoreModule, AuthModule],
-      inject: [RateLimitConfig, SlidingWindowThrottlerStorage, ClientIpResolver],
-      useFactory: (config: RateLimitConfig, storage: SlidingWindowThrottlerStorage, ips: ClientIpResolver) => ({
+      imports: [RateLimitStoreModule],
+      inject: [RateLimitConfig, SlidingWindowThrottlerStorage],
+      useFactory: (config: RateLimitConfig, storage: SlidingWindowThrottlerStorage) => ({
         storage,
         throttlers: [
           {
@@ -45,7 +39,7 @@ const scopedUserOf = (req: FastifyRequest): string | undefined => {
             ttl: config.RATE_LIMIT_IP_WINDOW_MS,
             skipIf: (ctx) => principalOf(ctx.switchToHttp().getRequest()) !== undefined,
             // The client address as authentication sees it (X-Forwarded-For only from trusted proxies).
-            getTracker: (req) => ips.resolve(req as FastifyRequest),
+            getTracker: (req) => requestContextOf(req as FastifyRequest).clientIp,
             generateKey: (_ctx, ip) => `ip:${ip}`,
           },
           {
@@ -70,10 +64,8 @@ const scopedUserOf = (req: FastifyRequest): string | undefined => {
     }),
     RateLimitStoreModule,
   ],
-  providers: [
-    RateLimitGuard,
-    { provide: APP_GUARD, useExisting: RateLimitGuard },
-  ],
+  // Not a global guard: the request pipeline (src/bootstrap/request-pipeline.guard.ts) calls it once, after authentication.
+  providers: [RateLimitGuard],
   exports: [RateLimitStoreModule, RateLimitGuard],
 })
 export class RateLimitModule {}

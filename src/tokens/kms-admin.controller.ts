@@ -1,6 +1,6 @@
 import { type CanActivate, Controller, Get, HttpCode, Injectable, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../auth/authenticated.decorator';
+import { Authenticated } from '../common/http/route-access';
 import { NotFoundProblem } from '../common/problem/problem.exception';
 import { AppConfig } from '../config/app.config';
 import { KEY_PURPOSES } from '../kms/envelope.service';

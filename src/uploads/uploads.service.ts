@@ -4,7 +4,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { Redis } from 'ioredis';
 import { validateSync } from 'class-validator';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../common/http/request-context';
 import { NotFoundProblem, ValidationProblem } from '../common/problem/problem.exception';
 import { NotReplicatedProblem, RedisReplication } from '../redis/redis.replication';
 import type { ScopedUser } from '../users/user.identity';

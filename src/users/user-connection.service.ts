@@ -1,22 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { SecurityEvents } from '../security-events/security-events.service';
-import { ProblemException } from '../common/problem/problem.exception';
-import { FlickrReauthorizationRequiredProblem } from '../flickr/flickr.errors';
+import { FlickrNotConnectedProblem, FlickrReauthorizationRequiredProblem } from './user-connection.errors';
 import { type FlickrTokens, TokenStore } from '../tokens/token.store';
 import { type ScopedUser, scopedUserKey } from './user.identity';
 import { UserErasure } from './user-erasure';
 import { UserRepository } from './user.repository';
 import type { FlickrConnection, UserRecord } from './user.schema';
 import { UserOwnershipService } from './user-ownership.service';
-
-/** 409: the user has not connected a Flickr account yet. */
-export class FlickrNotConnectedProblem extends ProblemException {
-  constructor() {
-    super('flickr-not-connected', 'Flickr Account Not Connected', 409, 'This user has not connected a Flickr account; start with POST /v1/oauth/start.', {
-      connection_state: 'not_connected',
-    });
-  }
-}
 
 /** The Flickr account facts stored with a new connection. */
 export interface FlickrAccount {

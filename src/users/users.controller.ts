@@ -1,8 +1,8 @@
 import { Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
 import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
-import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator';
-import type { Principal } from '../auth/principal';
+import { Authenticated, CurrentPrincipal } from '../common/http/route-access';
+import type { Principal } from '../common/http/request-context';
 import { UserConnectionService } from './user-connection.service';
 import { toUserView, UserOwnershipService, type UserView } from './user-ownership.service';
 

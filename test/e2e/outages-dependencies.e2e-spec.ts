@@ -169,14 +169,14 @@ describe('dependency outages are answers, not hangs (own Redis and FerretDB)', (
     expect(flipped.body.checks?.[dependency]?.status).toBe('down');
   }
 
-  /** What every route answers when both stores are up (the fake implements no Flickr write: 502 flickr-error). */
+  /** What every route answers when both stores are up (the Flickr write names a photo the fake does not hold: Flickr's code 2, 422 flickr-error). */
   const SERVING = {
     'GET user': 200,
     'PUT user': 200,
     'DELETE user': 204,
     'Flickr cached read': 200,
     'Flickr uncached read': 200,
-    'Flickr write': 502,
+    'Flickr write': 422,
     'POST upload': 202,
     'GET upload': 200,
     'admin keys list': 200,

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Controller, Get, Param } from '@nestjs/common';
+import { Public } from '../../src/common/http/route-access';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { TokenStore } from '../../src/tokens/token.store';
@@ -19,6 +20,7 @@ const plain = (i: number) => ({ token: `72157-${suffix}-legacy-token-${i}`, secr
 const digest = (t: { token: string; secret: string }) => createHash('sha256').update(`${t.token}\n${t.secret}`).digest('hex');
 
 /** Test-only route: reads through TokenStore and answers a digest, so the test can check correctness without any route returning a token. */
+@Public()
 @Controller('__fixture/tokens')
 class TokenDigestController {
   constructor(private readonly store: TokenStore) {}

@@ -27,7 +27,7 @@ export async function startTestApp(
     imports: [AppModule, ...(options.imports ?? [])],
     controllers: options.controllers ?? [],
   }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createAdapter(), { bufferLogs: true });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createAdapter(), { bufferLogs: true, bodyParser: false });
   await configureApp(app, { swagger: true });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');

@@ -1,7 +1,7 @@
 import { cacheKeyOf, formatApiKey, newKeyId, newSecret, parseApiKey } from '../../src/auth/api-key.format';
-import { cidrList, clientIp, listContains } from '../../src/auth/client-ip';
+import { cidrList, clientIp, listContains } from '../../src/common/http/client-address';
 import { canonicalQuery } from '../../src/auth/hmac.signing';
-import type { Principal } from '../../src/auth/principal';
+import type { Principal } from '../../src/common/http/request-context';
 import { VerificationCache } from '../../src/auth/verification.cache';
 
 const principal = (keyId: string): Principal => ({ keyId, clientId: 'c', role: 'client', ipAllowlist: [], method: 'api-key' });

@@ -13,24 +13,6 @@ import { checkImportDirection, collectImportEdges, collectModuleEdges, edgeKey, 
  * Re-seed with `node -r ts-node/register/transpile-only scripts/module-graph.ts --propose`.
  */
 const KNOWN_BACK_REFERENCES: readonly KnownEdge[] = [
-  // The core queue module reads the uploads feature's config and back-off for Bull's default job options
-  // (each feature should register its own queues and options).
-  'src/queue/queue.module.ts -> src/uploads/upload.backoff.ts',
-  'src/queue/queue.module.ts -> src/uploads/uploads.config.ts',
-  // The rate-limit guard reads the auth guard's role metadata, and its module imports AuthModule and the
-  // client-IP resolver, while the auth guard calls the rate limiter (auth <-> rate-limit).
-  'src/rate-limit/rate-limit.guard.ts -> src/auth/client-auth.guard.ts',
-  'src/rate-limit/rate-limit.module.ts -> src/auth/auth.module.ts',
-  'src/rate-limit/rate-limit.module.ts -> src/auth/client-ip.resolver.ts',
-  // Controllers of lower features use auth's @Authenticated() and Principal, while auth -> rate-limit -> users
-  // (rate-limit reads users' identity) closes the loop.
-  'src/tokens/kms-admin.controller.ts -> src/auth/authenticated.decorator.ts',
-  'src/users/users-http.module.ts -> src/auth/auth.module.ts',
-  'src/users/users.controller.ts -> src/auth/authenticated.decorator.ts',
-  'src/users/users.controller.ts -> src/auth/principal.ts',
-  // Users throw Flickr's re-authorization problem, while Flickr uses the users' connection service
-  // (the connection state change should be an event or a port).
-  'src/users/user-connection.service.ts -> src/flickr/flickr.errors.ts',
 ];
 
 describe('imports point down (the feature import graph of src/ is acyclic)', () => {

@@ -1,4 +1,4 @@
-import { addressBucket } from '../../src/auth/client-ip';
+import { addressBucket } from '../../src/common/http/client-address';
 import { parseScopedUserKey, scopedUserKey } from '../../src/users/user.identity';
 
 describe('scoped user keys', () => {

@@ -5,7 +5,7 @@ import type { FlickrApiService } from '../../src/flickr/flickr-api.service';
 import type { FlickrUploadClient } from '../../src/flickr/flickr-upload.client';
 import type { FlickrClient } from '../../src/flickr/flickr.client';
 import { NotFoundProblem } from '../../src/common/problem/problem.exception';
-import { FlickrNotConnectedProblem } from '../../src/users/user-connection.service';
+import { FlickrNotConnectedProblem } from '../../src/users/user-connection.errors';
 import { FlickrErrorProblem, FlickrReauthorizationRequiredProblem, FlickrUnavailableProblem } from '../../src/flickr/flickr.errors';
 import type { UploadJobRepository } from '../../src/uploads/upload-job.repository';
 import type { FinalUploadStatus, UploadJobRecord, UploadStatus } from '../../src/uploads/upload-job.schema';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
-import type { Principal } from '../../src/auth/principal';
+import type { Principal } from '../../src/common/http/request-context';
 import { ProblemException } from '../../src/common/problem/problem.exception';
 import { loadSlice } from '../../src/config/env.validation';
 import type { RedisReplication } from '../../src/redis/redis.replication';

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FastifyRequest } from 'fastify';
 
 /** The role of an API key: client keys act for their own users, admin keys run the admin API. */
@@ -57,4 +58,16 @@ export function openRequestContext(request: FastifyRequest, clientIp: string): R
  */
 export function requestContextOf(request: FastifyRequest): RequestContext {
   return (request as WithContext)[CONTEXT] ?? openRequestContext(request, request.raw.socket?.remoteAddress ?? 'unknown');
+}
+
+/**
+ * The context of the request whose code is running, for code that has no request object at hand
+ * (log lines carry its request id through the logger's mixin). The pipeline enters it once per
+ * request, in its first hook.
+ */
+export const requestContextStorage = new AsyncLocalStorage<RequestContext>();
+
+/** The context of the request being handled by the current async call chain, if any. */
+export function currentRequestContext(): RequestContext | undefined {
+  return requestContextStorage.getStore();
 }

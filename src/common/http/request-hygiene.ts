@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { ProblemException } from '../problem/problem.exception';
 
 /** 400: the URL has a malformed percent-escape (e.g. `?%zz=1`), which no route can interpret. */
@@ -22,22 +22,20 @@ const hasBody = (request: FastifyRequest) =>
   request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
 
 /**
- * Refuses, before any route runs, what no route can handle: a malformed
- * percent-escape in the URL (400 problem), and a non-upload body that does not
- * arrive within `bodyTimeoutMs` (the connection is closed: a slow client must
- * not hold a request open; uploads have their own idle and rate limits).
+ * Starts the body deadline of a request that has a non-upload body: if the body has not arrived
+ * within `bodyTimeoutMs`, the connection is closed (a slow client must not hold a request open;
+ * uploads have their own idle and rate limits). Cleared by {@link clearBodyTimer} once the body is
+ * parsed or the request ends.
  */
-export function registerRequestHygiene(fastify: FastifyInstance, options: { bodyTimeoutMs: number }): void {
-  fastify.addHook('onRequest', async (request) => {
-    if (hasMalformedEscape(request.raw.url ?? '')) throw new MalformedUrlProblem();
-    if (!hasBody(request) || isMultipart(request)) return;
-    const timer = setTimeout(() => request.raw.destroy(), options.bodyTimeoutMs);
-    timer.unref();
-    (request as TimedRequest)[BODY_TIMER] = timer;
-  });
-  const clear = async (request: FastifyRequest) => clearTimeout((request as TimedRequest)[BODY_TIMER]);
-  // The body is parsed by then (or the request ended some other way).
-  fastify.addHook('preValidation', clear);
-  fastify.addHook('onResponse', clear);
-  fastify.addHook('onRequestAbort', clear);
+export function startBodyTimer(request: FastifyRequest, bodyTimeoutMs: number): void {
+  if (!hasBody(request) || isMultipart(request)) return;
+  const timer = setTimeout(() => request.raw.destroy(), bodyTimeoutMs);
+  timer.unref();
+  (request as TimedRequest)[BODY_TIMER] = timer;
+}
+
+/** Stops the body deadline (no-op when none was started). */
+export function clearBodyTimer(request: FastifyRequest): void {
+  const timer = (request as TimedRequest)[BODY_TIMER];
+  if (timer !== undefined) clearTimeout(timer);
 }
