@@ -43,10 +43,16 @@ export class SecurityEventsRepository {
     }
     if (filter.key_id) query.key_id = filter.key_id;
     if (filter.client_id) query.client_id = filter.client_id;
-    if (filter.from || filter.to) {
-      query.at = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) };
+    const at: Record<string, Date> = {};
+    if (filter.from) at.$gte = filter.from;
+    if (filter.to) at.$lt = filter.to;
+    if (after) {
+      // Strictly after the cursor in (at desc, _id desc). The $lte bound starts the index range at the
+      // cursor; the $or only drops the events at the cursor's instant that the previous page already had.
+      at.$lte = after.at;
+      query.$or = [{ at: { $lt: after.at } }, { _id: { $lt: after.id } }];
     }
-    if (after) query.$or = [{ at: { $lt: after.at } }, { at: after.at, _id: { $lt: after.id } }];
+    if (Object.keys(at).length > 0) query.at = at;
     return this.events.find(query).sort({ at: -1, _id: -1 }).limit(limit).lean<StoredSecurityEvent[]>().exec();
   }
 
