@@ -21,13 +21,14 @@ import { QueueModule } from './queue/queue.module';
 import { RateLimitConfig } from './rate-limit/rate-limit.config';
 import { RedisConfig } from './redis/redis.config';
 import { RedisModule } from './redis/redis.module';
+import { UsersConfig } from './users/users.config';
 import { UsersHttpModule } from './users/users-http.module';
 import { TokensModule } from './tokens/tokens.module';
 import { UploadsConfig } from './uploads/uploads.config';
 import { UploadsModule } from './uploads/uploads.module';
 
 /** Every config slice; validated together at start-up so all problems are reported at once. */
-export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, RequestLogConfig, FlickrConfig, OAuthConfig, UploadsConfig, HealthConfig];
+export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, RequestLogConfig, FlickrConfig, OAuthConfig, UploadsConfig, HealthConfig, UsersConfig];
 
 /** Modules both processes need. */
 export const CORE_MODULES = [

@@ -1,7 +1,18 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { TerminusModule } from '@nestjs/terminus';
+import type { CommandStartedEvent } from 'mongodb';
+import type { Connection } from 'mongoose';
+import { Counter, register } from 'prom-client';
 import { MongoConfig } from './mongo.config';
+
+const COMMANDS = 'mongodb_commands_total';
+
+/** One counter per registry (tests build several apps in one process). */
+function commandCounter(): Counter<'command'> {
+  return (register.getSingleMetric(COMMANDS) as Counter<'command'> | undefined) ??
+    new Counter({ name: COMMANDS, help: 'Commands sent to MongoDB, by command name', labelNames: ['command'] });
+}
 import { MongoHealthIndicator } from './mongo.health';
 
 /** The MongoDB connection (via @nestjs/mongoose) and its readiness indicator. */
@@ -21,6 +32,13 @@ import { MongoHealthIndicator } from './mongo.health';
         // Fail fast on start-up instead of buffering queries while MongoDB is unreachable.
         bufferCommands: false,
         autoIndex: true,
+        // Command monitoring feeds mongodb_commands_total (what each request class costs in round trips).
+        monitorCommands: true,
+        connectionFactory: (connection: Connection) => {
+          const commands = commandCounter();
+          connection.getClient().on('commandStarted', (event: CommandStartedEvent) => commands.inc({ command: event.commandName }));
+          return connection;
+        },
       }),
     }),
     TerminusModule,

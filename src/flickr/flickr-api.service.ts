@@ -61,12 +61,12 @@ export class FlickrApiService implements OnApplicationShutdown {
 
   /**
    * Calls an allowed REST method as a user. Reads may come from the cache
-   * unless `bypassCache`; `userScope` names the user's cache entries (never a
+   * unless `bypassCache`; `token` may be a reader, called only when the answer is not cached; `userScope` names the user's cache entries (never a
    * bare user_id: two clients' users of the same name must not share answers).
    */
   async call(
     userScope: string,
-    token: FlickrUserToken,
+    token: FlickrUserToken | (() => Promise<FlickrUserToken>),
     method: string,
     params: Record<string, string>,
     options: { bypassCache?: boolean } = {},
@@ -80,7 +80,9 @@ export class FlickrApiService implements OnApplicationShutdown {
       this.metrics.cache(cached !== undefined);
       if (cached) return cached;
     }
-    const answer = await this.upstream(policy.class, () => this.client.call(token, method, params));
+    // Only now, on the way to Flickr, is the token read (and decrypted) when the caller gave a reader.
+    const credentials = typeof token === 'function' ? await token() : token;
+    const answer = await this.upstream(policy.class, () => this.client.call(credentials, method, params));
     if (key) await this.cache.put(key, answer, policy.cacheTtlS).catch(() => undefined);
     return answer;
   }

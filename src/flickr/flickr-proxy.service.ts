@@ -39,11 +39,17 @@ export class FlickrProxyService implements OnModuleInit {
   /** Calls `method` as the scoped user with `body` as Flickr's parameters. */
   async call(user: ScopedUser, method: string, body: unknown, bypassCache: boolean): Promise<FlickrAnswer> {
     const call = validateFlickrCall(method, body);
-    const { user: record, tokens } = await this.connections.tokensFor(user);
+    // The connection from this replica's short-lived cache (no database read when warm); the token is read and
+    // decrypted only if the call really goes to Flickr (not on a response-cache hit).
+    const { user: record, tokens } = await this.connections.connectionFor(user);
     // Checked before the cache, the budget and Flickr: a read-only connection never spends anything on a write.
     assertFlickrPermission(call.method, user.userId, record.flickr?.perms);
     try {
-      return await this.flickr.call(cacheScopeOf(user, record), { oauthToken: tokens.token, oauthTokenSecret: tokens.secret }, method, call.params, { bypassCache });
+      const token = async () => {
+        const stored = await tokens();
+        return { oauthToken: stored.token, oauthTokenSecret: stored.secret };
+      };
+      return await this.flickr.call(cacheScopeOf(user, record), token, method, call.params, { bypassCache });
     } catch (error) {
       if (error instanceof FlickrReauthorizationRequiredProblem) await this.connections.markReauthorizationRequired(user);
       throw error;

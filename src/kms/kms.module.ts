@@ -8,6 +8,7 @@ import { KmsConfig } from './kms.config';
 import { KmsHealthIndicator } from './kms.health';
 import { KmsProvider } from './kms.provider';
 import { LocalKmsProvider } from './local.kms-provider';
+import { meterKmsProvider } from './metered.kms-provider';
 import { VaultTransitKmsProvider } from './vault-transit.kms-provider';
 
 /** Builds the configured provider. Exported for the CLI and the benchmark. */
@@ -42,7 +43,11 @@ export function createKmsProvider(config: KmsConfig, app: Pick<AppConfig, 'NODE_
 @Module({
   imports: [TerminusModule, SecurityEventsModule],
   providers: [
-    { provide: KmsProvider, inject: [KmsConfig, AppConfig], useFactory: createKmsProvider },
+    {
+      provide: KmsProvider,
+      inject: [KmsConfig, AppConfig],
+      useFactory: (config: KmsConfig, app: AppConfig) => meterKmsProvider(createKmsProvider(config, app)),
+    },
     {
       provide: EnvelopeService,
       inject: [KmsProvider, KmsConfig],

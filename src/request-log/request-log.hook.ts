@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type Principal, requestContextOf } from '../common/http/request-context';
+import { requestContextOf } from '../common/http/request-context';
 import { RequestLogBuffer } from './request-log.buffer';
 
 /** Only API calls are logged; probes, metrics and docs are not. */
@@ -46,9 +46,8 @@ export class RequestLogHook implements OnModuleInit {
   record(request: FastifyRequest, reply: FastifyReply): void {
     if (!isApiCall(request.url)) return;
     const context = requestContextOf(request);
-    // TODO(lead, issue 14 request pipeline in src/bootstrap): drop the `request.principal` fallback once the
-    // pipeline sets context.principal; until then ClientAuthGuard only sets it on the request itself.
-    const principal = context.principal ?? (request as FastifyRequest & { principal?: Principal }).principal;
+    const principal = context.principal;
+    // Requests refused before the pipeline scoped the user still name the user_id they asked for.
     const userId = context.user?.userId ?? (request.params as { user_id?: unknown } | undefined)?.user_id;
     this.buffer.add({
       at: new Date(),

@@ -3,6 +3,8 @@ import { SecurityEvents } from '../security-events/security-events.service';
 import { FlickrNotConnectedProblem, FlickrReauthorizationRequiredProblem } from './user-connection.errors';
 import { type FlickrTokens, TokenStore } from '../tokens/token.store';
 import { type ScopedUser, scopedUserKey } from './user.identity';
+import { UserChangeBus } from './user-change.bus';
+import { UserConnectionCache } from './user-connection.cache';
 import { UserErasure } from './user-erasure';
 import { UserRepository } from './user.repository';
 import type { FlickrConnection, UserRecord } from './user.schema';
@@ -41,6 +43,8 @@ export class UserConnectionService {
     private readonly tokens: TokenStore,
     private readonly erasure: UserErasure,
     private readonly audit: SecurityEvents,
+    private readonly cache: UserConnectionCache,
+    private readonly changes: UserChangeBus,
   ) {}
 
   /** Stores the access token (encrypted) first, then marks the user connected, so a connected user always has a token. */
@@ -50,6 +54,7 @@ export class UserConnectionService {
     if (isLegacy(record)) await this.tokens.delete(record.user_id);
     const now = new Date();
     await this.users.setFlickrConnection(record, { state: 'connected', ...account, connected_at: now, changed_at: now });
+    await this.announce(user);
   }
 
   /** Flickr refused the user's token (code 98): calls stop until the user connects again. */
@@ -57,7 +62,36 @@ export class UserConnectionService {
     const record = await this.users.findScoped(user);
     if (record && (await this.users.markFlickrReauthorizationRequired(record, new Date()))) {
       this.logger.warn({ clientId: user.clientId, userId: user.userId }, 'Flickr refused the token; the connection needs re-authorisation');
+      await this.announce(user);
     }
+  }
+
+  /**
+   * The scoped user's connection for a Flickr call, without reading the token: 404 when the client
+   * has no such user, 409 `flickr-not-connected` or `flickr-reauthorization-required` otherwise.
+   * The record comes from this replica's short-lived cache when it has it (UserConnectionCache), so a
+   * call answered from the response cache reads nothing; `tokens()` reads and decrypts the token, for
+   * the calls that really go to Flickr.
+   */
+  async connectionFor(user: ScopedUser): Promise<{ user: UserRecord; tokens: () => Promise<FlickrTokens> }> {
+    const key = scopedUserKey(user);
+    let record = this.cache.get(key);
+    if (!record) {
+      const epoch = this.cache.epoch;
+      record = await this.ownership.assertOwned(user);
+      this.cache.set(key, record, epoch);
+    }
+    if (record.flickr?.state === 'reauthorization_required') throw new FlickrReauthorizationRequiredProblem();
+    if (!record.flickr) throw new FlickrNotConnectedProblem();
+    const connected = record;
+    return {
+      user: connected,
+      tokens: async () => {
+        const tokens = await this.readTokens(connected);
+        if (!tokens) throw new FlickrNotConnectedProblem();
+        return tokens;
+      },
+    };
   }
 
   /**
@@ -85,12 +119,26 @@ export class UserConnectionService {
     const steps = await this.erasure.run(user);
     await this.tokens.delete(scopedUserKey(user));
     if (record && isLegacy(record)) await this.tokens.delete(record.user_id);
+    await this.announce(user);
     await this.audit.record({
       action: 'user.erased',
       actor,
       target: scopedUserKey(user),
       details: { client_id: user.clientId, user_id: user.userId, existed: record !== null, steps },
     });
+  }
+
+  /**
+   * Every replica drops its cached copy of the user (this one at once). Best effort: if Redis cannot
+   * take the announcement, other replicas notice within USERS_CONNECTION_CACHE_TTL_MS; the change
+   * itself is already stored, so it is not undone.
+   */
+  private async announce(user: ScopedUser): Promise<void> {
+    const key = scopedUserKey(user);
+    this.cache.invalidate(key);
+    await this.changes.publish(key).catch((err: Error) =>
+      this.logger.warn({ clientId: user.clientId, userId: user.userId }, `user change not announced (${err.message}); other replicas see it within the cache TTL`),
+    );
   }
 
   /**

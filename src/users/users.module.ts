@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { SecurityEventsModule } from '../security-events/security-events.module';
 import { TokensModule } from '../tokens/tokens.module';
+import { UserChangeBus } from './user-change.bus';
+import { UserConnectionCache } from './user-connection.cache';
 import { UserErasure } from './user-erasure';
 import { UserScopeMigrationService } from './user-scope-migration.service';
 import { UserRepository } from './user.repository';
@@ -16,7 +18,7 @@ import { UserOwnershipService } from './user-ownership.service';
  */
 @Module({
   imports: [TokensModule, SecurityEventsModule, MongooseModule.forFeature([{ name: USER_MODEL, schema: UserSchema }])],
-  providers: [UserRepository, UserOwnershipService, UserConnectionService, UserErasure, UserScopeMigrationService],
+  providers: [UserRepository, UserOwnershipService, UserConnectionCache, UserChangeBus, UserConnectionService, UserErasure, UserScopeMigrationService],
   exports: [UserOwnershipService, UserConnectionService, UserErasure, UserScopeMigrationService],
 })
 export class UsersModule {}

@@ -8,16 +8,21 @@ import type { UserErasure } from '../../src/users/user-erasure';
 function harness(perms: 'read' | 'write' | 'delete', upstream: () => Promise<Record<string, unknown>> = async () => ({ stat: 'ok' })) {
   const log = { tokenReads: 0, upstream: [] as Array<{ method: string; params: Record<string, string> }>, flipped: 0 };
   const flickr = {
-    call: async (_scope: string, _token: unknown, method: string, params: Record<string, string>) => {
+    // Like FlickrApiService: the token reader is only called on the way upstream.
+    call: async (_scope: string, token: () => Promise<unknown>, method: string, params: Record<string, string>) => {
+      await token();
       log.upstream.push({ method, params });
       return upstream();
     },
   } as unknown as FlickrApiService;
   const connections = {
-    tokensFor: async () => {
-      log.tokenReads++;
-      return { user: { created_at: new Date(0), flickr: { perms } }, tokens: { token: 't', secret: 's' } };
-    },
+    connectionFor: async () => ({
+      user: { created_at: new Date(0), flickr: { perms } },
+      tokens: async () => {
+        log.tokenReads++;
+        return { token: 't', secret: 's' };
+      },
+    }),
     markReauthorizationRequired: async () => void log.flipped++,
   } as unknown as UserConnectionService;
   const service = new FlickrProxyService(flickr, connections, {} as UserErasure);
