@@ -1,10 +1,10 @@
 import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { ModuleRef, Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientAuthenticator } from '../auth/client-authenticator';
 import { ContentTypeGuard } from '../common/http/content-type.guard';
 import { requestContextOf } from '../common/http/request-context';
-import { type RouteAccess, routeAccessOf } from '../common/http/route-access';
+import { type RouteAccess, routeAccessOf, routePreconditionOf } from '../common/http/route-access';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 
 /** The client part of users named on public routes: not a valid client id, so never any client's. */
@@ -17,7 +17,7 @@ const UNDECLARED: RouteAccess = { public: false, role: 'admin' };
  * The request pipeline's Nest half, the one global guard, driven by route metadata
  * (@Authenticated(role) / @Public(), src/common/http/route-access.ts). In order:
  *
- *   content type → authenticate (ClientAuthenticator) → scope the user → rate-limit (RateLimitGuard)
+ *   route precondition (e.g. a feature switch) → content type → authenticate (ClientAuthenticator) → scope the user → rate-limit (RateLimitGuard)
  *
  * Each step writes what it learns to the request context (src/common/http/request-context.ts),
  * which the handler, the request log, metrics and logging read. A route that declares neither
@@ -33,12 +33,15 @@ export class RequestPipelineGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly authenticator: ClientAuthenticator,
     private readonly rateLimits: RateLimitGuard,
+    private readonly modules: ModuleRef,
   ) {
     this.contentType = new ContentTypeGuard(reflector);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
+    const precondition = routePreconditionOf(this.reflector, context);
+    if (precondition) await this.modules.get(precondition, { strict: false }).canActivate(context);
     this.contentType.canActivate(context);
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module';
 import { UsersModule } from '../users/users.module';
 import { FlickrModule } from './flickr.module';
 import { FlickrCatalogueController } from './flickr-catalogue.controller';
@@ -8,7 +7,7 @@ import { FlickrProxyService } from './flickr-proxy.service';
 
 /** The Flickr proxy route and its method catalogue (API process only; the worker uses FlickrModule directly). */
 @Module({
-  imports: [AuthModule, FlickrModule, UsersModule],
+  imports: [FlickrModule, UsersModule],
   controllers: [FlickrProxyController, FlickrCatalogueController],
   providers: [FlickrProxyService],
 })

@@ -1,4 +1,4 @@
-import { Global, Logger, Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { SecurityEventsModule } from '../security-events/security-events.module';
 import { AppConfig } from '../config/app.config';
@@ -35,11 +35,7 @@ export function createKmsProvider(config: KmsConfig, app: Pick<AppConfig, 'NODE_
   return LocalKmsProvider.fromConfig(config.KMS_LOCAL_KEYS, config.KMS_LOCAL_KEYS_FILE);
 }
 
-/**
- * Key management: the provider (inject `KmsProvider`), envelope encryption, rotation rules, readiness.
- * Global so HealthService can inject KmsHealthIndicator without importing this module.
- */
-@Global()
+/** Key management: the provider (inject `KmsProvider`), envelope encryption, rotation rules, readiness. */
 @Module({
   imports: [TerminusModule, SecurityEventsModule],
   providers: [

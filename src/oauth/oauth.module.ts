@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { AuthModule } from '../auth/auth.module';
 import { FlickrModule } from '../flickr/flickr.module';
 import { KmsModule } from '../kms/kms.module';
 import { UsersModule } from '../users/users.module';
@@ -13,7 +12,7 @@ import { OAuthClaimLock } from './oauth-claim.lock';
 
 /** Connecting users' Flickr accounts: OOB PIN flow, and the callback flow behind OAUTH_CALLBACK_ENABLED. */
 @Module({
-  imports: [AuthModule, FlickrModule, KmsModule, UsersModule, MongooseModule.forFeature([{ name: OAUTH_PENDING_MODEL, schema: OAuthPendingSchema }])],
+  imports: [FlickrModule, KmsModule, UsersModule, MongooseModule.forFeature([{ name: OAUTH_PENDING_MODEL, schema: OAuthPendingSchema }])],
   controllers: [OAuthController],
   providers: [OAuthPendingRepository, OAuthPendingSweeper, OAuthClaimLock, OAuthService],
 })

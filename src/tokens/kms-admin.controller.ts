@@ -1,6 +1,6 @@
-import { type CanActivate, Controller, Get, HttpCode, Injectable, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { type CanActivate, Controller, Get, HttpCode, Injectable, Param, Post, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../common/http/route-access';
+import { Authenticated, RoutePrecondition } from '../common/http/route-access';
 import { NotFoundProblem } from '../common/problem/problem.exception';
 import { AppConfig } from '../config/app.config';
 import { KEY_PURPOSES } from '../kms/envelope.service';
@@ -31,9 +31,9 @@ export class KmsAdminRoutesGuard implements CanActivate {
 @ApiTags('admin: kms')
 @ApiNotFoundResponse({ description: 'these routes are off (KMS_ADMIN_ROUTES_ENABLED=false)' })
 @Controller('admin/kms')
-// Listed in this order so the switch runs first: disabled routes are a 404 even without a key.
+// The switch runs before authentication: disabled routes are a 404 even without a key.
 @Authenticated('admin')
-@UseGuards(KmsAdminRoutesGuard)
+@RoutePrecondition(KmsAdminRoutesGuard)
 export class KmsAdminController {
   constructor(
     private readonly rotation: KeyRotationService,

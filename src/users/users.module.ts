@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { SecurityEventsModule } from '../security-events/security-events.module';
+import { KmsModule } from '../kms/kms.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { UserChangeBus } from './user-change.bus';
 import { UserConnectionCache } from './user-connection.cache';
@@ -17,7 +18,7 @@ import { UserOwnershipService } from './user-ownership.service';
  * UsersHttpModule.
  */
 @Module({
-  imports: [TokensModule, SecurityEventsModule, MongooseModule.forFeature([{ name: USER_MODEL, schema: UserSchema }])],
+  imports: [TokensModule, KmsModule, SecurityEventsModule, MongooseModule.forFeature([{ name: USER_MODEL, schema: UserSchema }])],
   providers: [UserRepository, UserOwnershipService, UserConnectionCache, UserChangeBus, UserConnectionService, UserErasure, UserScopeMigrationService],
   exports: [UserOwnershipService, UserConnectionService, UserErasure, UserScopeMigrationService],
 })
