@@ -16,7 +16,7 @@ DATA="${DEV_DATA_DIR:-$ROOT/.data}"
 MONGO_PORT="${DEV_MONGO_PORT:-27018}"
 REDIS_PORT="${DEV_REDIS_PORT:-6380}"
 FERRET_DEBUG_PORT="${DEV_FERRET_DEBUG_PORT:-8089}"
-BACKEND="${DEV_FERRETDB_BACKEND:-sqlite}"
+BACKEND="${DEV_FERRETDB_BACKEND:-postgresql}"
 
 log() { printf '[dev-services] %s\n' "$*" >&2; }
 
