@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { ValidationError } from 'class-validator';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { REQUEST_ID_HEADER, requestIdFor } from '../common/http/request-id';
+import { RequestLogHook } from '../request-log/request-log.hook';
 import { completeOpenApi } from './openapi';
 import { type AfterResponse, installRequestPipeline } from './request-pipeline';
 import { ValidationProblem } from '../common/problem/problem.exception';
@@ -36,6 +37,15 @@ export function createAdapter(env: Record<string, unknown> = process.env): Fasti
   });
 }
 
+/** A provider the app may not have. */
+function optional<T>(get: () => T): T | undefined {
+  try {
+    return get();
+  } catch {
+    return undefined;
+  }
+}
+
 function flattenValidation(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((e) => {
     const path = parent ? `${parent}.${e.property}` : e.property;
@@ -54,7 +64,9 @@ export async function configureApp(app: NestFastifyApplication, options: { swagg
   const config = app.get(AppConfig);
   app.useLogger(app.get(Logger));
 
-  installRequestPipeline(app, options.afterResponse);
+  // The request log exists in the API process only (RequestLogModule); the worker serves probes and metrics.
+  const requestLog = optional(() => app.get(RequestLogHook, { strict: false }));
+  installRequestPipeline(app, [...(requestLog ? [requestLog.afterResponse] : []), ...(options.afterResponse ?? [])]);
 
   if (config.CORS_ORIGINS.length > 0) {
     app.enableCors({

@@ -1,6 +1,5 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Injectable, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestContextOf } from '../common/http/request-context';
 import { RequestLogBuffer } from './request-log.buffer';
 
@@ -10,7 +9,7 @@ function isApiCall(url: string): boolean {
 }
 
 /**
- * Records every API call once its response is sent. A Fastify onResponse hook
+ * Records every API call once its response is sent. A step of the pipeline's onResponse hook
  * rather than a Nest interceptor: it also sees calls that a guard rejected (401,
  * 403) and the final status the exception filter chose, and it runs after the
  * client already has its answer, so it cannot delay the response.
@@ -19,28 +18,22 @@ function isApiCall(url: string): boolean {
  * which the request pipeline fills; it never calls into the auth feature.
  */
 @Injectable()
-export class RequestLogHook implements OnModuleInit {
+export class RequestLogHook {
   private readonly logger = new Logger(RequestLogHook.name);
 
-  constructor(
-    private readonly adapterHost: HttpAdapterHost,
-    private readonly buffer: RequestLogBuffer,
-  ) {}
+  constructor(private readonly buffer: RequestLogBuffer) {}
 
-  onModuleInit(): void {
-    const fastify = this.adapterHost.httpAdapter?.getInstance?.() as FastifyInstance | undefined;
-    if (!fastify || typeof fastify.addHook !== 'function') return;
-    // A callback hook, not an async one: no promise per request. The try/catch costs nothing
-    // unless something throws; logging must never break a request, and a failure shows in the logs.
-    fastify.addHook('onResponse', (request, reply, done) => {
-      try {
-        this.record(request, reply);
-      } catch (err) {
-        this.logger.warn(`request log record skipped: ${(err as Error).message}`);
-      }
-      done();
-    });
-  }
+  /**
+   * The request pipeline's after-response step (src/bootstrap/request-pipeline.ts). Never throws:
+   * logging must never break a request, and a failure shows in the logs.
+   */
+  readonly afterResponse = (request: FastifyRequest, reply: FastifyReply): void => {
+    try {
+      this.record(request, reply);
+    } catch (err) {
+      this.logger.warn(`request log record skipped: ${(err as Error).message}`);
+    }
+  };
 
   /** Builds one record and hands it to the in-memory batch; no I/O, no lookups. */
   record(request: FastifyRequest, reply: FastifyReply): void {
