@@ -11,6 +11,8 @@ import { FlickrUpstreamError } from './flickr.errors';
 
 /** The URL flickr-sdk (and Flickr) sign uploads over; requests go to FLICKR_UPLOAD_URL. */
 const SIGNED_UPLOAD_URL = 'https://up.flickr.com/services/upload';
+/** The URL Flickr signs replacements over; requests go to FLICKR_UPLOAD_URL's sibling path `replace`. */
+const SIGNED_REPLACE_URL = 'https://up.flickr.com/services/replace';
 
 /** A file to send: a stream of exactly `bytes` bytes. */
 export interface UploadSource {
@@ -36,10 +38,25 @@ export class FlickrUploadClient {
   constructor(private readonly config: FlickrConfig) {}
 
   /** Uploads `source` as the user; `fields` are Flickr's upload arguments (title, tags, async...). */
-  async upload(token: FlickrUserToken, fields: Record<string, string>, source: UploadSource, timeoutMs: number): Promise<UploadAnswer> {
+  upload(token: FlickrUserToken, fields: Record<string, string>, source: UploadSource, timeoutMs: number): Promise<UploadAnswer> {
+    return this.send(SIGNED_UPLOAD_URL, new URL(this.config.FLICKR_UPLOAD_URL), token, fields, source, timeoutMs);
+  }
+
+  /**
+   * Replaces the bytes of the user's photo `photoId` with `source` (Flickr's replace API: the photo keeps its id,
+   * title, tags and the rest; `fields` are `async` only). Sent to the `replace` path next to FLICKR_UPLOAD_URL.
+   */
+  replace(token: FlickrUserToken, photoId: string, fields: Record<string, string>, source: UploadSource, timeoutMs: number): Promise<UploadAnswer> {
+    const target = new URL(this.config.FLICKR_UPLOAD_URL);
+    target.pathname = target.pathname.replace(/\/upload\/?$/, '/replace');
+    return this.send(SIGNED_REPLACE_URL, target, token, { ...fields, photo_id: photoId }, source, timeoutMs);
+  }
+
+  /** The shared request: fields signed over `signedUrl`, the file streamed after them to `target`. */
+  private async send(signedUrl: string, target: URL, token: FlickrUserToken, fields: Record<string, string>, source: UploadSource, timeoutMs: number): Promise<UploadAnswer> {
     const oauth = new OAuth(this.config.FLICKR_CONSUMER_KEY ?? '', this.config.FLICKR_CONSUMER_SECRET ?? '');
     const oauthParams: Record<string, string> = { ...oauth.params(), oauth_token: token.oauthToken };
-    const signature = oauth.signature('POST', SIGNED_UPLOAD_URL, { ...fields, ...oauthParams }, token.oauthTokenSecret);
+    const signature = oauth.signature('POST', signedUrl, { ...fields, ...oauthParams }, token.oauthTokenSecret);
     const authorization =
       'OAuth ' +
       Object.entries({ ...oauthParams, oauth_signature: signature })
@@ -56,7 +73,6 @@ export class FlickrUploadClient {
     );
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
 
-    const target = new URL(this.config.FLICKR_UPLOAD_URL);
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(target, {
       method: 'POST',
