@@ -3,6 +3,7 @@
  * server process on a free port, and one autocannon load.
  */
 const { execFileSync, spawn } = require('node:child_process');
+const { readFileSync } = require('node:fs');
 const { createServer } = require('node:net');
 const path = require('node:path');
 const autocannon = require('autocannon');
@@ -39,18 +40,21 @@ function services() {
 
 /**
  * Runs `node [...nodeArgs]` with PORT set to a free port and waits until GET `readyPath` answers 2xx.
- * Returns the base URL and the child process.
+ * Returns the base URL and the child process. `options.cwd` defaults to the repository root; the
+ * child's last stderr lines are kept and shown if it exits before it is ready.
  */
-async function startServer(nodeArgs, env, readyPath = '/health/live') {
+async function startServer(nodeArgs, env, readyPath = '/health/live', options = {}) {
   const port = await freePort();
   const child = spawn(process.execPath, nodeArgs, {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 900; i++) {
-    if (child.exitCode !== null) throw new Error(`${nodeArgs.join(' ')} exited early`);
+    if (child.exitCode !== null) throw new Error(`${nodeArgs.join(' ')} exited early:\n${stderr}`);
     try {
       if ((await fetch(`${base}${readyPath}`)).ok) return { base, child };
     } catch {}
@@ -59,10 +63,21 @@ async function startServer(nodeArgs, env, readyPath = '/health/live') {
   throw new Error(`${nodeArgs.join(' ')} never became ready`);
 }
 
-/** One autocannon run. */
-const load = (url, { connections, duration, headers = {} }) =>
+/**
+ * One autocannon run. Other autocannon options (method, body, requests with setupRequest,
+ * overallRate...) pass through.
+ */
+const load = (url, { connections, duration, headers = {}, ...rest }) =>
   new Promise((resolve, reject) =>
-    autocannon({ url, connections, duration, headers }, (err, res) => (err ? reject(err) : resolve(res))),
+    autocannon({ url, connections, duration, headers, ...rest }, (err, res) => (err ? reject(err) : resolve(res))),
   );
 
-module.exports = { ROOT, arg, mean, freePort, services, startServer, load };
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (USER_HZ, 100 on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+module.exports = { ROOT, arg, mean, freePort, services, startServer, load, cpuSeconds };
