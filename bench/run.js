@@ -232,6 +232,29 @@ async function cleanUp(env, dbs, prefixes) {
   redis.disconnect();
 }
 
+/** The share of a V8 CPU profile's busy samples (all but `(idle)`) whose stack holds a function named in `names`. */
+function profileShare(profile, names) {
+  const parent = new Map();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const memo = new Map();
+  const inside = (id) => {
+    if (memo.has(id)) return memo.get(id);
+    const n = byId.get(id);
+    const v = names.includes(n.callFrame.functionName) || (parent.has(id) && inside(parent.get(id)));
+    memo.set(id, v);
+    return v;
+  };
+  let busy = 0;
+  let hits = 0;
+  for (const id of profile.samples) {
+    if (byId.get(id).callFrame.functionName === '(idle)') continue;
+    busy++;
+    if (inside(id)) hits++;
+  }
+  return { busy, hits, share: busy ? hits / busy : 0 };
+}
+
 /** Request-log records (collection audit_logs) of the proxy route in the run's database. */
 async function requestLogRecords(env, db) {
   const { MongoClient } = require('mongodb');
@@ -495,6 +518,19 @@ async function main() {
       samples.sort((a, b) => a - b);
       results.validation = { usPerCall: samples[Math.floor(samples.length / 2)] };
       console.log(`\n(6) catalogue validation alone: ${results.validation.usPerCall.toFixed(2)} µs per call (median of 5 × 100,000)`);
+      // The same, inside a gateway serving (2): a CPU profile of a gateway process (its own, profiling slows it) and the
+      // share of its busy samples spent in the validation functions (with what they call).
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'fgw-bench-prof-'));
+      const profiled = track(await startServer(['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '100', path.join(ROOT, 'dist/main.js')], gatewayEnv(env, fake, db, prefix)));
+      for (let i = 0; i < 50; i++) await fetch(`${profiled.base}${cachedPath}`, { method: 'POST', headers: keyHeaders(), body }).then((r) => r.text());
+      const r = await cachedRead(profiled, {});
+      await stop(profiled);
+      const file = require('node:fs').readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+      if (!file) throw new Error('the profiled gateway wrote no CPU profile');
+      results.validation.profile = { ...profileShare(JSON.parse(readFileSync(path.join(dir, file), 'utf8')), ['validateFlickrCall', 'assertFlickrPermission']), rps: r.rps };
+      require('node:fs').rmSync(dir, { recursive: true, force: true });
+      const pr = results.validation.profile;
+      console.log(`    in a profiled gateway serving (2) (${r.rps.toFixed(0)} req/s): ${pr.hits} of ${pr.busy} busy samples (${(pr.share * 100).toFixed(3)} %)`);
     }
   } finally {
     await stop(...procs);
@@ -585,14 +621,18 @@ function verdicts(r) {
     check('(5) GET /v1/users/:id, after / before pipeline', ratio.toFixed(3), ratio >= 1 - noise, `≥ ${(1 - noise).toFixed(3)} (1 − noise)`,
       `after ${side(r.pipeline.after)}; before (${BEFORE_REV}) ${side(r.pipeline.before)}`);
   }
-  if (r.validation && r.proxy) {
-    const cpu = avg(r.proxy.key, 'cpuUsPerReq');
-    const share = r.validation.usPerCall / cpu;
+  if (r.validation) {
+    // Without the proxy section there is no CPU time per request to put the loop against: the profile alone decides.
+    const cpu = r.proxy ? avg(r.proxy.key, 'cpuUsPerReq') : NaN;
+    const share = r.proxy ? r.validation.usPerCall / cpu : 0;
     r.validationShare = share;
-    check('(6) catalogue validation / request CPU', `${(share * 100).toFixed(2)} %`, share <= TARGETS.validationShare, `≤ ${TARGETS.validationShare * 100} %`,
-      `${r.validation.usPerCall.toFixed(2)} µs alone vs ${cpu.toFixed(0)} µs CPU per request of (2); with/without ≥ ${(1 - share).toFixed(3)}`);
-  } else if (r.validation) {
-    check('(6) catalogue validation alone', `${r.validation.usPerCall.toFixed(2)} µs`, true, 'needs proxy', 'run with the proxy section to get its share');
+    const prof = r.validation.profile;
+    const worst = Math.max(share, prof.share);
+    check('(6) catalogue validation / request CPU', `${(worst * 100).toFixed(2)} %`, worst <= TARGETS.validationShare, `≤ ${TARGETS.validationShare * 100} %`,
+      `alone in a loop ${r.validation.usPerCall.toFixed(2)} µs` +
+        (r.proxy ? ` vs ${cpu.toFixed(0)} µs CPU per request of (2) = ${(share * 100).toFixed(3)} %; ` : ' (no (2) in this run to set it against); ') +
+        `in a CPU profile of a gateway serving (2): ${prof.hits} of ${prof.busy} busy samples = ${(prof.share * 100).toFixed(3)} %; ` +
+        `so with/without validation ≥ ${(1 - worst).toFixed(3)}`);
   }
   return rows;
 }
