@@ -7,6 +7,10 @@ export type UploadPriority = 'high' | 'normal' | 'low';
 export const UPLOAD_PRIORITIES: readonly UploadPriority[] = ['high', 'normal', 'low'];
 
 export type UploadStatus = 'queued' | 'active' | 'completed' | 'failed' | 'expired' | 'cancelled';
+/** A new photo (`upload`), or new bytes for an existing photo of the user (`replace`, Flickr's replace API). */
+export type UploadKind = 'upload' | 'replace';
+export const UPLOAD_KINDS: readonly UploadKind[] = ['upload', 'replace'];
+
 export type FinalUploadStatus = Extract<UploadStatus, 'completed' | 'failed' | 'expired' | 'cancelled'>;
 
 /** The upload fields Flickr's upload API takes, as received (strings, validated at intake). */
@@ -31,6 +35,8 @@ export interface UploadJobRecord {
   client_id: string;
   key_id: string;
   user_id: string;
+  /** Absent on records written before replacements existed: those are uploads. */
+  kind?: UploadKind;
   priority: UploadPriority;
   status: UploadStatus;
   /** GridFS file id of the staged bytes; removed once the job ends. */
@@ -45,6 +51,7 @@ export interface UploadJobRecord {
   finished_at: Date | null;
   /** Flickr's async ticket, kept so a re-run asks about it instead of uploading again. */
   ticket_id: string | null;
+  /** An upload's new photo once completed; a replacement's photo (the one it replaces) from the start. */
   photo_id: string | null;
   reason: string | null;
   /**
@@ -58,19 +65,21 @@ export interface UploadJobRecord {
 export type NewUploadJob = Pick<
   UploadJobRecord,
   'job_id' | 'client_id' | 'key_id' | 'user_id' | 'priority' | 'file_id' | 'filename' | 'media_type' | 'bytes' | 'params'
->;
+> &
+  Partial<Pick<UploadJobRecord, 'kind' | 'photo_id'>>;
 
 /** The record of a job just accepted: queued, never run, no outcome yet. */
 export function queuedUploadJob(init: NewUploadJob, now = new Date()): UploadJobRecord {
   return {
     ...init,
+    kind: init.kind ?? 'upload',
     status: 'queued',
     attempts: 0,
     created_at: now,
     started_at: null,
     finished_at: null,
     ticket_id: null,
-    photo_id: null,
+    photo_id: init.photo_id ?? null,
     reason: null,
   };
 }
@@ -84,6 +93,7 @@ export const UploadJobSchema = new Schema<UploadJobRecord & { _id: string }>(
     client_id: { type: String, required: true },
     key_id: { type: String, required: true },
     user_id: { type: String, required: true },
+    kind: { type: String, enum: UPLOAD_KINDS, default: 'upload' },
     priority: { type: String, required: true, enum: UPLOAD_PRIORITIES },
     status: { type: String, required: true },
     file_id: { type: String, required: true },
@@ -121,7 +131,8 @@ export interface UploadIdempotencyRecord {
   /** False while the first request is still streaming its file (or its process died doing so). */
   done: boolean;
   /**
-   * SHA-256 of what identifies the request before its body is read (method, target user, Content-Length;
+   * SHA-256 of what identifies the request before its body is read (method, target user, Content-Length, and for a
+   * replacement its kind and photo id;
    * `requestFingerprint` in uploads.service.ts). Absent on records written before fingerprints existed.
    */
   fingerprint?: string;

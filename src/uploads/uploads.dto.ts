@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { UserParams } from '../users/users.controller';
 
 /** Form fields of POST /v1/users/:user_id/uploads besides the file `photo`: Flickr's upload arguments plus our priority. */
 export class UploadFieldsDto {
@@ -32,6 +33,31 @@ export const UPLOAD_FIELD_NAMES = [
   'priority',
 ] as const;
 
+/**
+ * Form fields of POST /v1/users/:user_id/photos/:photo_id/replace besides the file `photo`: Flickr's replace API
+ * takes only the file (the photo keeps its title, tags, visibility...), so only our priority.
+ */
+export class ReplaceFieldsDto {
+  @IsOptional() @IsIn(['high', 'normal', 'low']) priority?: 'high' | 'normal' | 'low';
+}
+
+export const REPLACE_FIELD_NAMES = ['priority'] as const;
+
+/** Flickr photo ids are decimal numbers (kept as strings: they outgrow 2^53 in principle). */
+export const FLICKR_PHOTO_ID = /^[0-9]{1,20}$/;
+
+export class ReplaceParams extends UserParams {
+  @ApiProperty({ example: '52981234567', description: 'the Flickr id of a photo of this user (digits)' })
+  @Matches(FLICKR_PHOTO_ID, { message: 'photo_id must be a Flickr photo id (1-20 digits)' })
+  photo_id!: string;
+}
+
+/** Swagger shape of the replace body. */
+export class ReplaceFormDoc extends ReplaceFieldsDto {
+  @ApiProperty({ type: 'string', format: 'binary', description: 'the new photo or video, at most UPLOADS_MAX_FILE_BYTES' })
+  photo!: unknown;
+}
+
 /** Swagger shape of the multipart body. */
 export class UploadFormDoc extends UploadFieldsDto {
   @ApiProperty({ type: 'string', format: 'binary', description: 'the photo or video, at most UPLOADS_MAX_FILE_BYTES' })
@@ -53,12 +79,13 @@ export class UploadAcceptedView {
 export class UploadJobView {
   @ApiProperty() job_id!: string;
   @ApiProperty() user_id!: string;
+  @ApiProperty({ enum: ['upload', 'replace'], description: 'a new photo, or new bytes for an existing photo' }) kind!: 'upload' | 'replace';
   @ApiProperty({ enum: ['queued', 'active', 'completed', 'failed', 'expired', 'cancelled'] }) status!: string;
   @ApiProperty({ enum: ['high', 'normal', 'low'] }) priority!: string;
   @ApiProperty() filename!: string;
   @ApiProperty() bytes!: number;
   @ApiProperty({ description: 'runs started so far (retries and re-runs after a worker died included)' }) attempts!: number;
-  @ApiPropertyOptional({ nullable: true, description: 'the Flickr photo id once completed' }) photo_id!: string | null;
+  @ApiPropertyOptional({ nullable: true, description: 'upload: the new Flickr photo id once completed; replace: the photo replaced (from the start)' }) photo_id!: string | null;
   @ApiPropertyOptional({ nullable: true, description: 'why it failed' }) reason!: string | null;
   @ApiProperty() created_at!: Date;
   @ApiPropertyOptional({ nullable: true }) started_at!: Date | null;

@@ -52,7 +52,8 @@ export class IdempotencyInProgressProblem extends ProblemException {
 }
 
 /**
- * 422: the Idempotency-Key was first used for a different request (another method, target user or body length):
+ * 422: the Idempotency-Key was first used for a different request (another method, target user, body length, or
+ * upload vs replacement / another photo):
  * replaying the first answer would hide that this upload was never accepted, so nothing is done.
  */
 export class IdempotencyKeyMismatchProblem extends ProblemException {
@@ -61,7 +62,7 @@ export class IdempotencyKeyMismatchProblem extends ProblemException {
       'idempotency-key-mismatch',
       'Idempotency Key Reused',
       422,
-      'This Idempotency-Key was used for a different request (method, user or body length differ); send a new upload with a new key.',
+      'This Idempotency-Key was used for a different request (method, user, photo or body length differ); send a new upload with a new key.',
     );
   }
 }

@@ -1,9 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
 import { Redis } from 'ioredis';
-import { validateSync } from 'class-validator';
 import type { Principal } from '../common/http/request-context';
 import { NotFoundProblem, ValidationProblem } from '../common/problem/problem.exception';
 import { NotReplicatedProblem, RedisReplication } from '../redis/redis.replication';
@@ -17,8 +15,9 @@ import { UploadLanesStore } from './upload-lanes.store';
 import { UploadLifecycle } from './upload-lifecycle.service';
 import { UploadStagingStore } from './upload-staging.store';
 import { receiveUpload, type StagedUpload } from './upload.intake';
+import { fieldErrors, fingerprintParts, formFieldsOf, jobTargetFields, kindOf, NEW_PHOTO, type UploadTarget } from './upload.target';
 import { UploadsConfig } from './uploads.config';
-import { UPLOAD_FIELD_NAMES, type UploadAcceptedView, UploadFieldsDto, type UploadJobView } from './uploads.dto';
+import type { UploadAcceptedView, UploadJobView } from './uploads.dto';
 import { IdempotencyInProgressProblem, IdempotencyKeyMismatchProblem, UploadBufferFullProblem, UploadNotCancellableProblem, UploadQueueFullProblem } from './uploads.errors';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -31,12 +30,12 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
  * library's multipart boundaries have a fixed length). The field values themselves are not part of it on purpose:
  * a replay is answered before its body is read (a retried 100 MB upload is not streamed into staging a second
  * time just to be compared), so only what the headers say can be compared. Chunked uploads are compared by method
- * and user only.
+ * and user only. A replacement adds its kind and photo id (the other variable of its path).
  */
-export function requestFingerprint(req: Pick<IncomingMessage, 'method' | 'headers'>, userId: string): string {
+export function requestFingerprint(req: Pick<IncomingMessage, 'method' | 'headers'>, userId: string, target: UploadTarget = NEW_PHOTO): string {
   const length = req.headers['content-length'] ?? 'chunked';
   return createHash('sha256')
-    .update(JSON.stringify([req.method ?? 'POST', userId, String(length)]))
+    .update(JSON.stringify([req.method ?? 'POST', userId, String(length), ...fingerprintParts(target)]))
     .digest('hex');
 }
 
@@ -44,6 +43,7 @@ export function toJobView(r: UploadJobRecord): UploadJobView {
   return {
     job_id: r.job_id,
     user_id: r.user_id,
+    kind: kindOf(r),
     status: r.status,
     priority: r.priority,
     filename: r.filename,
@@ -94,15 +94,19 @@ export class UploadsService implements OnModuleInit {
     }
   }
 
-  /** Receives one upload; 202 answer, or a problem (404, 409, 413, 415, 422, 429, 503). */
-  async accept(principal: Principal, userId: string, idempotencyKey: string | undefined, req: IncomingMessage): Promise<UploadAcceptedView> {
+  /**
+   * Receives one upload, or one replacement of the user's photo (`target`); 202 answer, or a problem (404, 409,
+   * 413, 415, 422, 429, 503). A replacement's photo is checked by Flickr when the job runs (a photo the user does
+   * not own fails the job with Flickr's reason): asking Flickr here would spend upstream budget on every request.
+   */
+  async accept(principal: Principal, userId: string, idempotencyKey: string | undefined, req: IncomingMessage, target: UploadTarget = NEW_PHOTO): Promise<UploadAcceptedView> {
     await this.ownership.assertOwned({ clientId: principal.clientId, userId });
     const jobId = randomUUID();
     const answer: UploadAcceptedView = { job_id: jobId, status: 'queued', status_url: `/v1/uploads/${jobId}` };
 
     if (idempotencyKey !== undefined) {
       if (!IDEMPOTENCY_KEY.test(idempotencyKey)) throw new ValidationProblem(['Idempotency-Key: 1-255 visible ASCII characters']);
-      const earlier = await this.claimKey(principal.clientId, idempotencyKey, jobId, requestFingerprint(req, userId));
+      const earlier = await this.claimKey(principal.clientId, idempotencyKey, jobId, requestFingerprint(req, userId, target));
       if (earlier) return earlier;
     }
     try {
@@ -113,12 +117,12 @@ export class UploadsService implements OnModuleInit {
       const staged = await receiveUpload(req, this.staging, {
         maxFileBytes: this.config.UPLOADS_MAX_FILE_BYTES,
         mediaTypes: this.config.UPLOADS_MEDIA_TYPES,
-        fields: UPLOAD_FIELD_NAMES,
+        fields: formFieldsOf(target),
         idleTimeoutMs: this.config.UPLOADS_BODY_IDLE_TIMEOUT_MS,
         minBytesPerSecond: this.config.UPLOADS_MIN_BODY_RATE_BYTES_PER_S,
       });
       if (idempotencyKey !== undefined) await this.assertStillClaimed(principal.clientId, idempotencyKey, jobId, staged.fileId);
-      await this.enqueue(principal, userId, jobId, staged);
+      await this.enqueue(principal, userId, jobId, staged, target);
       if (idempotencyKey !== undefined) await this.idempotency.markDone(principal.clientId, idempotencyKey, jobId);
       return answer;
     } catch (error) {
@@ -207,12 +211,11 @@ export class UploadsService implements OnModuleInit {
     if (result === 'buffer-full') throw new UploadBufferFullProblem(this.config.UPLOADS_RETRY_AFTER_SECONDS);
   }
 
-  private async enqueue(principal: Principal, userId: string, jobId: string, staged: StagedUpload): Promise<void> {
-    const dto = plainToInstance(UploadFieldsDto, staged.fields);
-    const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
+  private async enqueue(principal: Principal, userId: string, jobId: string, staged: StagedUpload, target: UploadTarget): Promise<void> {
+    const errors = fieldErrors(target, staged.fields);
     if (errors.length > 0) {
       await this.staging.delete(staged.fileId);
-      throw new ValidationProblem(errors.flatMap((e) => Object.values(e.constraints ?? {})));
+      throw new ValidationProblem(errors);
     }
     const { priority = 'normal', ...flickrFields } = staged.fields as UploadParams & { priority?: 'high' | 'normal' | 'low' };
     const record = queuedUploadJob({
@@ -220,6 +223,7 @@ export class UploadsService implements OnModuleInit {
       client_id: principal.clientId,
       key_id: principal.keyId,
       user_id: userId,
+      ...jobTargetFields(target),
       priority,
       file_id: staged.fileId,
       filename: staged.filename,
