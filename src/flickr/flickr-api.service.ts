@@ -1,8 +1,8 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ProblemException } from '../common/problem/problem.exception';
 import { SlidingWindowStore } from '../rate-limit/sliding-window.store';
-import { FlickrBreaker } from './flickr.breaker';
-import { FlickrBudget } from './flickr.budget';
+import { DEFAULT_APP_ID, FlickrBreaker } from './flickr.breaker';
+import { type Admission, type BudgetApp, type BudgetCaller, FlickrBudget, FlickrFairShareExceededProblem } from './flickr.budget';
 import { FlickrCache } from './flickr.cache';
 import { type FlickrAnswer, FlickrClient, type FlickrUserToken, toUpstreamError } from './flickr.client';
 import { FlickrConfig } from './flickr.config';
@@ -21,16 +21,21 @@ const OUR_FAULT = new Set([95, 96, 97, 100, 111, 112, 114, 115, 116]);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The gateway's own Flickr app (FLICKR_CONSUMER_KEY), for calls that name no app. */
+const DEFAULT_APP: BudgetApp = { id: DEFAULT_APP_ID };
+
 /**
- * The rules around every call to Flickr: allowlist, read cache, the shared
- * budget for our consumer key (all replicas, via the same Redis sliding window
- * as the rate limits), the circuit breaker, retries with full jitter for
- * idempotent reads only, and the mapping of Flickr's failures to problems.
+ * The rules around every call to Flickr: allowlist, read cache, then per Flickr
+ * app one admission in Redis (the breaker shared by all replicas, the app's
+ * budget and the caller's fair share of it: one Lua script), retries with full
+ * jitter for idempotent reads only, and the mapping of Flickr's failures to problems.
  */
 @Injectable()
 export class FlickrApiService implements OnApplicationShutdown {
   private readonly breaker: FlickrBreaker;
   private readonly budget: FlickrBudget;
+  /** Retry-After of a 429 that found (or left) the breaker open, for toProblem. */
+  private readonly openFor = new WeakMap<object, number>();
 
   constructor(
     private readonly client: FlickrClient,
@@ -39,8 +44,15 @@ export class FlickrApiService implements OnApplicationShutdown {
     private readonly config: FlickrConfig,
     private readonly metrics: FlickrMetrics,
   ) {
-    this.breaker = new FlickrBreaker(config.FLICKR_BREAKER_THRESHOLD, config.FLICKR_BREAKER_OPEN_MS);
-    this.budget = new FlickrBudget(store, config.FLICKR_BUDGET_LIMIT, config.FLICKR_BUDGET_WINDOW_MS, config.FLICKR_BUDGET_FALLBACK_LIMIT);
+    this.breaker = new FlickrBreaker(store, config.FLICKR_BREAKER_THRESHOLD, config.FLICKR_BREAKER_OPEN_MS);
+    this.budget = new FlickrBudget(store, this.breaker, {
+      limit: config.FLICKR_BUDGET_LIMIT,
+      windowMs: config.FLICKR_BUDGET_WINDOW_MS,
+      fallbackLimit: config.FLICKR_BUDGET_FALLBACK_LIMIT,
+      reservePercent: config.FLICKR_BUDGET_RESERVE_PERCENT,
+      // One attempt's longest wait, plus a margin: a probe that never reports (crashed replica) frees the lock.
+      probeLockMs: config.FLICKR_TIMEOUT_MS + 1000,
+    });
   }
 
   /** The proxy's policy for a method (catalogue + FLICKR_CACHE_TTL_OVERRIDES), or a 400 problem when it is not proxiable. */
@@ -55,21 +67,23 @@ export class FlickrApiService implements OnApplicationShutdown {
     return this.cache.purge(userScopePrefix);
   }
 
+  /** This process's own view of the breaker of the gateway's app (it follows every outcome this process sees; the fleet's state is in Redis). */
   get breakerState(): 'closed' | 'open' | 'half-open' {
-    return this.breaker.state;
+    return this.breaker.localState(DEFAULT_APP_ID);
   }
 
   /**
    * Calls an allowed REST method as a user. Reads may come from the cache
    * unless `bypassCache`; `token` may be a reader, called only when the answer is not cached; `userScope` names the user's cache entries (never a
-   * bare user_id: two clients' users of the same name must not share answers).
+   * bare user_id: two clients' users of the same name must not share answers). `caller` is the client the call
+   * is made for (its fair share of the app's budget); `app` the Flickr app it is signed with (default: the gateway's).
    */
   async call(
     userScope: string,
     token: FlickrUserToken | (() => Promise<FlickrUserToken>),
     method: string,
     params: Record<string, string>,
-    options: { bypassCache?: boolean } = {},
+    options: { bypassCache?: boolean; caller?: BudgetCaller; app?: BudgetApp } = {},
   ): Promise<FlickrAnswer> {
     const policy = this.policyOf(method);
     const key = policy.class === 'read' && policy.cacheTtlS > 0 ? FlickrCache.key(userScope, method, params) : undefined;
@@ -82,17 +96,20 @@ export class FlickrApiService implements OnApplicationShutdown {
     }
     // Only now, on the way to Flickr, is the token read (and decrypted) when the caller gave a reader.
     const credentials = typeof token === 'function' ? await token() : token;
-    const answer = await this.upstream(policy.class, () => this.client.call(credentials, method, params));
+    const answer = await this.upstream(policy.class, () => this.client.call(credentials, method, params), options.caller, options.app);
     if (key) await this.cache.put(key, answer, policy.cacheTtlS).catch(() => undefined);
     return answer;
   }
 
-  /** Runs one upstream exchange (any kind, e.g. OAuth) under the budget and breaker; reads are retried. */
-  async upstream<T>(cls: FlickrMethodPolicy['class'], call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one upstream exchange (any kind, e.g. OAuth or an upload) under the breaker, the budget of `app`
+   * (default: the gateway's) and `caller`'s fair share of it; reads are retried.
+   */
+  async upstream<T>(cls: FlickrMethodPolicy['class'], call: () => Promise<T>, caller?: BudgetCaller, app?: BudgetApp): Promise<T> {
     const attempts = cls === 'read' ? 1 + this.config.FLICKR_READ_RETRIES : 1;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.once(cls, call);
+        return await this.once(cls, call, caller, app ?? DEFAULT_APP);
       } catch (error) {
         const retryable = error instanceof FlickrUpstreamError && error.transient && attempt + 1 < attempts;
         if (!retryable) throw this.toProblem(error);
@@ -102,26 +119,32 @@ export class FlickrApiService implements OnApplicationShutdown {
     }
   }
 
-  private async once<T>(cls: string, call: () => Promise<T>): Promise<T> {
-    if (this.breaker.isOpen) {
-      this.metrics.refusedLocally('circuit-open');
-      throw new FlickrUnavailableProblem('circuit-open', this.breaker.retryAfterSeconds);
-    }
-    // Without Redis the shared budget cannot be counted: this process's own share (FLICKR_BUDGET_FALLBACK_LIMIT)
-    // bounds the calls instead; Flickr's own 429s and the breaker still protect the key.
-    const budget = await this.budget.take();
-    if (!budget.allowed) {
-      this.metrics.refusedLocally('budget-exhausted');
-      throw new FlickrUnavailableProblem('budget-exhausted', budget.retryAfterS);
-    }
+  private async once<T>(cls: string, call: () => Promise<T>, caller: BudgetCaller | undefined, app: BudgetApp): Promise<T> {
+    // One round trip: the breaker, the app's budget and the caller's share. Without Redis this process's own
+    // breaker and share (FLICKR_BUDGET_FALLBACK_LIMIT) decide; Flickr's own 429s still protect the key.
+    const admission = await this.budget.take(app, caller);
+    if (!admission.allowed) throw this.refusal(admission);
     this.metrics.called(cls);
     try {
-      return await this.breaker.fire(call);
+      const result = await call();
+      await this.breaker.record(app.id, 'other', admission);
+      return result;
     } catch (error) {
       const upstream = toUpstreamError(error);
+      const rateLimited = upstream.httpStatus === 429;
+      const { openForS } = await this.breaker.record(app.id, rateLimited ? 'rate-limited' : 'other', admission);
+      if (openForS !== undefined) this.openFor.set(upstream, openForS);
       this.metrics.failed(upstream.flickrCode !== undefined ? String(upstream.flickrCode) : upstream.httpStatus ? `http_${upstream.httpStatus}` : upstream.kind);
       throw upstream;
     }
+  }
+
+  private refusal(admission: Extract<Admission, { allowed: false }>): ProblemException {
+    this.metrics.refusedLocally(admission.reason);
+    if (admission.reason === 'fair-share') {
+      return new FlickrFairShareExceededProblem(admission.retryAfterS, admission.used ?? 0, admission.share ?? 0, Math.round(this.config.FLICKR_BUDGET_WINDOW_MS / 1000));
+    }
+    return new FlickrUnavailableProblem(admission.reason, admission.retryAfterS);
   }
 
   /** Maps an upstream failure to the problem the client sees (always with Flickr's code when there is one). */
@@ -136,13 +159,13 @@ export class FlickrApiService implements OnApplicationShutdown {
     if (e.kind === 'timeout') return new FlickrErrorProblem(504, undefined, undefined, 'Flickr did not answer in time.');
     if (e.httpStatus === 429) {
       return new FlickrErrorProblem(503, undefined, 429, 'Flickr is rate-limiting this service.', {
-        'retry-after': String(this.breaker.isOpen ? this.breaker.retryAfterSeconds : 30),
+        'retry-after': String(this.openFor.get(e) ?? 30),
       });
     }
     return new FlickrErrorProblem(502, undefined, e.httpStatus, 'Flickr could not complete the call.');
   }
 
   onApplicationShutdown(): void {
-    this.breaker.shutdown();
+    // Nothing to stop: the breaker has no timers (its state is in Redis, its fallback a timestamp).
   }
 }

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Min, ValidateBy } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { ToInt } from '../config/env.transforms';
 import type { ConfigSlice } from '../config/env.validation';
 import { flickrMethod } from './flickr.methods';
@@ -83,7 +83,18 @@ export class FlickrConfig implements ConfigSlice {
   @Min(0)
   FLICKR_BUDGET_FALLBACK_LIMIT = 350;
 
-  /** Consecutive HTTP 429 answers that open the circuit breaker. */
+  /**
+   * Percent of each Flickr app's budget no client may use while it is alone or borrowing beyond its fair
+   * share: kept for clients that start calling, so a newcomer is served at once (docs/flickr.md "Fair share").
+   * 0 lets one client use the whole budget; a newcomer then waits for calls to leave the window.
+   */
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(50)
+  FLICKR_BUDGET_RESERVE_PERCENT = 5;
+
+  /** Consecutive HTTP 429 answers that open the circuit breaker (shared by all replicas, per Flickr app). */
   @ToInt()
   @IsInt()
   @Min(1)

@@ -52,7 +52,7 @@ export class FlickrMetrics {
     this.hitRate.set(this.hits / (this.hits + this.misses));
   }
 
-  refusedLocally(reason: 'circuit-open' | 'budget-exhausted'): void {
+  refusedLocally(reason: 'circuit-open' | 'budget-exhausted' | 'fair-share'): void {
     this.refused.inc({ reason });
   }
 }

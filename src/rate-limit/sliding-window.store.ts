@@ -110,6 +110,21 @@ export class SlidingWindowStore implements OnApplicationShutdown {
     return this.run(windows, '1');
   }
 
+  /**
+   * Runs another feature's Lua script on this fail-fast connection (the Flickr budget and breaker: one atomic
+   * round trip per upstream call). Defined once per name, then called by SHA; KEYS get the connection's prefix.
+   */
+  async script(name: string, lua: string, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+    if (!this.scripts.has(name)) {
+      this.redis.defineCommand(name, { lua });
+      this.scripts.add(name);
+    }
+    const command = (this.redis as unknown as Record<string, (...a: Array<string | number>) => Promise<unknown>>)[name]!;
+    return command.call(this.redis, keys.length, ...keys, ...args);
+  }
+
+  private readonly scripts = new Set<string>();
+
   private async run(windows: readonly WindowSpec[], count: '0' | '1'): Promise<WindowResult[]> {
     const args: Array<string | number> = windows.map((w) => `rl:${w.key}`);
     for (const w of windows) args.push(w.windowMs, w.limit);
