@@ -7,7 +7,7 @@
  *   npm run bench                                   # build, run everything, print, exit 1 on a missed target
  *   npm run bench -- --write                        # ... and write the results into docs/performance.md
  *   node bench/run.js [--duration 5] [--rounds 3] [--connections 50] [--rate 200]
- *                     [--only health,proxy,uncached,scale,pipeline,validation] [--scale] [--write]
+ *                     [--only health,proxy,uncached,scale,pipeline,validation] [--scale] [--write] [--app DIR]
  *
  * Sections (all by default; `--scale` alone runs only "scale"):
  *  health     (1) GET /health/live of the app vs bare Fastify (bench/bare-fastify.js).        target ≥ 0.75
@@ -53,6 +53,10 @@ const CONNECTIONS = arg('connections', 50);
 const RATE = arg('rate', 200);
 const WARMUP = Math.min(DURATION, 3);
 const WRITE = process.argv.includes('--write');
+// The build under test: this tree's dist/ unless --app names another checkout with a dist/ (e.g. a clean worktree of
+// HEAD while this tree holds someone's unfinished work). The benchmark's own helpers always come from this tree.
+const appArg = process.argv.indexOf('--app');
+const APP = appArg > 0 ? path.resolve(process.argv[appArg + 1]) : ROOT;
 const SECTIONS = ['health', 'proxy', 'uncached', 'scale', 'pipeline', 'validation'];
 const onlyArg = process.argv.indexOf('--only');
 const ONLY = onlyArg > 0 ? process.argv[onlyArg + 1].split(',') : process.argv.includes('--scale') ? ['scale'] : SECTIONS;
@@ -178,10 +182,10 @@ function gatewayEnv(env, fake, db, prefix) {
   };
 }
 
-const startGateway = (env, root = ROOT) => startServer([path.join(root, 'dist/main.js')], env, '/health/live', { cwd: root });
+const startGateway = (env, root = APP) => startServer([path.join(root, 'dist/main.js')], env, '/health/live', { cwd: root });
 
 /** An admin key (the CLI of the build at `root`), then a client key and a registered user through the admin API. */
-async function provision(env, app, root = ROOT) {
+async function provision(env, app, root = APP) {
   const out = execFileSync(process.execPath, [path.join(root, 'dist/cli/create-admin-key.js'), '--client-id', 'bench-ops', '--force'], {
     cwd: root,
     env: { ...process.env, ...env, LOG_LEVEL: 'error' },
@@ -323,7 +327,7 @@ function ensureBeforeBuild() {
 
 async function main() {
   const env = services();
-  const results = { startedAt: new Date() };
+  const results = { startedAt: new Date(), loadBefore: os.loadavg()[0] };
   const dbs = [];
   const prefixes = [];
   const procs = [];
@@ -483,7 +487,7 @@ async function main() {
       console.log(`\n(5) GET /v1/users/${USER} with an API key: ${BEFORE_REV} (before the pipeline work) vs this build`);
       const sides = {};
       const keys = {};
-      for (const [name, root] of [['before', BEFORE_DIR], ['after', ROOT]]) {
+      for (const [name, root] of [['before', BEFORE_DIR], ['after', APP]]) {
         const pdb = `bench_pipeline_${name}_${RUN_ID}`;
         const pprefix = `bench:${RUN_ID}:${name}:`;
         dbs.push(pdb);
@@ -501,7 +505,7 @@ async function main() {
 
     // (6) issue 16
     if (on('validation')) {
-      const { validateFlickrCall, assertFlickrPermission } = require(path.join(ROOT, 'dist/flickr/flickr-proxy.validation'));
+      const { validateFlickrCall, assertFlickrPermission } = require(path.join(APP, 'dist/flickr/flickr-proxy.validation'));
       const parsed = JSON.parse(body);
       const once = () => {
         const call = validateFlickrCall(CACHED_METHOD, parsed);
@@ -521,7 +525,7 @@ async function main() {
       // The same, inside a gateway serving (2): a CPU profile of a gateway process (its own, profiling slows it) and the
       // share of its busy samples spent in the validation functions (with what they call).
       const dir = mkdtempSync(path.join(os.tmpdir(), 'fgw-bench-prof-'));
-      const profiled = track(await startServer(['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '100', path.join(ROOT, 'dist/main.js')], gatewayEnv(env, fake, db, prefix)));
+      const profiled = track(await startServer(['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '100', path.join(APP, 'dist/main.js')], gatewayEnv(env, fake, db, prefix), '/health/live', { cwd: APP }));
       for (let i = 0; i < 50; i++) await fetch(`${profiled.base}${cachedPath}`, { method: 'POST', headers: keyHeaders(), body }).then((r) => r.text());
       const r = await cachedRead(profiled, {});
       await stop(profiled);
@@ -639,6 +643,17 @@ function verdicts(r) {
 
 const side = (rs) => `${avg(rs, 'rps').toFixed(0)} req/s, p99 ${fmtMs(avg(rs, 'p99'))}${rs[0]?.cpuUsPerReq !== undefined ? `, ${avg(rs, 'cpuUsPerReq').toFixed(0)} µs CPU/req` : ''}`;
 
+/** The commit of the build under test, and whether its tree had uncommitted changes to src/. */
+function build() {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: APP, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: APP, encoding: 'utf8' }).trim() !== '';
+    return `\`${sha}\`${dirty ? ' with uncommitted changes in src/' : ''}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
 function machine() {
   const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) ?? [])[1] ?? os.cpus()[0]?.model;
   return { nproc: os.availableParallelism(), cpu, memGiB: (os.totalmem() / 2 ** 30).toFixed(1), node: process.version };
@@ -648,10 +663,14 @@ function markdown(r, rows) {
   const m = machine();
   const lines = [
     '<!-- bench:start -->',
-    `_Written by \`npm run bench -- --write\` (bench/run.js) on ${r.startedAt.toISOString().slice(0, 10)}; do not edit by hand._`,
+    `_Written by \`node bench/run.js ${process.argv.slice(2).join(' ')}\` on ${r.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC; ` +
+      'rewritten by every `--write` run, do not edit by hand._',
     '',
     `Machine: ${m.nproc} cores (\`nproc\`), ${m.cpu}, ${m.memGiB} GiB memory, Node ${m.node}; load generator (autocannon), ` +
-      'gateway, baseline, fake Flickr, FerretDB, Redis and OpenBao all on this one machine.',
+      'gateway, baseline, fake Flickr, FerretDB, Redis and OpenBao all on this one machine. ' +
+      `Load average (1 min) ${r.loadBefore.toFixed(1)} at the start and ${os.loadavg()[0].toFixed(1)} at the end: ` +
+      'anything above ~2 is other work sharing the two cores during the run.',
+    `Build under test: ${build()}.`,
     `Settings: ${CONNECTIONS} connections (10 for the fixed-rate run), ${ROUNDS} alternating rounds of ${DURATION} s per side ` +
       `after a discarded ${WARMUP} s warm-up; sections: ${ONLY.join(', ')}.`,
     '',
