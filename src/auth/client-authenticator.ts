@@ -1,16 +1,15 @@
-import { type ExecutionContext, Injectable } from '@nestjs/common';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
-import { AuthGuard } from '@nestjs/passport';
+import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Passport, type Strategy } from 'passport';
 import { cidrList, listContains } from '../common/http/client-address';
 import { type CallerRole, type Principal, requestContextOf } from '../common/http/request-context';
 import { AuthFailureLimiter } from '../rate-limit/auth-failure.limiter';
-import { API_KEY_STRATEGY } from './api-key.strategy';
+import { API_KEY_STRATEGY, ApiKeyStrategy } from './api-key.strategy';
 import { ApiKeyVerifier } from './api-key.verifier';
 import { AuthenticationFailedProblem, ForbiddenProblem, SignedMultipartUnsupportedProblem, VerificationFailed } from './auth.errors';
 import { AuthMetrics } from './auth.metrics';
 import { HMAC_HEADERS } from './hmac.signing';
-import { HMAC_STRATEGY } from './hmac.strategy';
+import { HMAC_STRATEGY, HmacStrategy } from './hmac.strategy';
 import { isSignedRequest } from './hmac.verifier';
 
 /** The credential a request presents, without checking it. */
@@ -27,19 +26,28 @@ function presentedCredential(request: FastifyRequest): { apiKey?: string; hmacKe
  * The authentication step of the request pipeline, and the only authentication code: Nest routes
  * (through the pipeline guard) and non-Nest routes such as Bull Board call {@link authenticate}.
  *
- * One Passport guard with two strategies, tried in order: the HMAC signature (when signing headers
- * are present) and `X-API-Key` (passport-headerapikey). Around it: brute-force protection, the
- * key's IP allowlist and the route's role. Any authentication failure is the same 401; the reason
- * is only counted in `auth_failures_total`.
+ * Passport with two strategies, tried in order: the HMAC signature (when signing headers are present)
+ * and `X-API-Key` (passport-headerapikey). Around it: brute-force protection, the key's IP allowlist
+ * and the route's role. Any authentication failure is the same 401; the reason is only counted in
+ * `auth_failures_total`.
+ *
+ * A Passport instance of its own rather than the process-wide one @nestjs/passport's AuthGuard uses:
+ * strategies register there by name, so a second app in the same process (tests run several) would
+ * replace this app's strategies with its own, bound to its own (later closed) database connection.
  */
 @Injectable()
-export class ClientAuthenticator extends AuthGuard([HMAC_STRATEGY, API_KEY_STRATEGY]) {
+export class ClientAuthenticator {
+  private readonly passport = new Passport();
+
   constructor(
     private readonly metrics: AuthMetrics,
     private readonly failures: AuthFailureLimiter,
     private readonly keys: ApiKeyVerifier,
+    hmacStrategy: HmacStrategy,
+    apiKeyStrategy: ApiKeyStrategy,
   ) {
-    super();
+    this.passport.use(HMAC_STRATEGY, hmacStrategy as unknown as Strategy);
+    this.passport.use(API_KEY_STRATEGY, apiKeyStrategy as unknown as Strategy);
   }
 
   /** Authenticates the request as a key of `role`, or throws the problem to answer with. */
@@ -57,9 +65,7 @@ export class ClientAuthenticator extends AuthGuard([HMAC_STRATEGY, API_KEY_STRAT
     if (!this.keys.recentlyVerified({ apiKey, hmacKeyId: credential.hmacKeyId })) await this.failures.assertAllowed(ip, keyId);
     let principal: Principal;
     try {
-      const context = new ExecutionContextHost([request, reply]);
-      await this.keys.withIdentified(apiKey, async () => super.canActivate(context));
-      principal = (request as FastifyRequest & { user?: Principal }).user as Principal;
+      principal = await this.keys.withIdentified(apiKey, () => this.verify(request, reply));
     } catch (err) {
       // Infrastructure errors (database down) are not authentication failures: let them surface as such.
       if (!(err instanceof VerificationFailed)) throw err;
@@ -74,15 +80,15 @@ export class ClientAuthenticator extends AuthGuard([HMAC_STRATEGY, API_KEY_STRAT
     return principal;
   }
 
-  /** Not a guard of its own: the pipeline guard calls {@link authenticate}. */
-  override canActivate(_context: ExecutionContext): never {
-    throw new Error('ClientAuthenticator is called through authenticate(), not as a guard');
-  }
-
-  /** Passport's outcome: a thrown VerificationFailed, or no user when no strategy found a credential. */
-  override handleRequest<T>(err: unknown, user: T): T {
-    if (err) throw err;
-    if (!user) throw new VerificationFailed('missing');
-    return user;
+  /** Runs the strategies; a thrown VerificationFailed, or 'missing' when no strategy found a credential. */
+  private verify(request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
+    return new Promise((resolve, reject) => {
+      const middleware = this.passport.authenticate([HMAC_STRATEGY, API_KEY_STRATEGY], { session: false }, (err: unknown, user: Principal | false) => {
+        if (err) reject(err);
+        else if (!user) reject(new VerificationFailed('missing'));
+        else resolve(user);
+      }) as (req: unknown, res: unknown, next: (err?: unknown) => void) => void;
+      middleware(request, reply, (err?: unknown) => reject(err ?? new VerificationFailed('missing')));
+    });
   }
 }
