@@ -2,7 +2,8 @@
 # Local PostgreSQL for FerretDB's PostgreSQL backend (the default of
 # scripts/dev-services.sh). Uses Debian's `postgresql` package (installed if
 # missing), runs its own cluster on loopback with data in .data/postgres
-# (git-ignored), never the packaged cluster. Idempotent and quick when running.
+# (git-ignored; /var/tmp/fgw-postgres-* when the server's user cannot reach it),
+# never the packaged cluster. Idempotent and quick when running.
 #   scripts/postgres.sh up      install if missing, init the cluster once, start, create the database
 #   scripts/postgres.sh down    stop the cluster this script started
 #   scripts/postgres.sh url     print the URL FerretDB connects to
@@ -19,6 +20,9 @@ DATA="${DEV_DATA_DIR:-$ROOT/.data}"
 PG_PORT="${DEV_PG_PORT:-5433}"
 PG_DB="${DEV_PG_DATABASE:-ferretdb}"
 PGDATA_DIR="$DATA/postgres"
+# A clone the server's user cannot reach (e.g. under root's 0700 home) keeps its cluster in /var/tmp instead,
+# one per data directory; `down` finds it the same way.
+ALT_PGDATA_DIR="/var/tmp/fgw-postgres-$(printf '%s' "$DATA" | cksum | cut -d' ' -f1)"
 
 log() { printf '[postgres] %s\n' "$*" >&2; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -57,12 +61,20 @@ as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u "$u" -- "$@"; else "$@"; fi
 }
 
+# usable <dir>: creates the directory for the server's user; true when that user can write it.
+usable() {
+  mkdir -p "$1"
+  if [ "$(id -u)" = 0 ]; then chown "$(run_user)" "$1"; fi
+  as_pg test -w "$1"
+}
+
 check() {
   pg_bindir >/dev/null || return 1
-  mkdir -p "$PGDATA_DIR"
-  [ "$(id -u)" = 0 ] && chown "$(run_user)" "$PGDATA_DIR"
-  # The server's user must reach the data directory (a clone under /root would not be reachable).
-  as_pg test -w "$PGDATA_DIR"
+  if [ -f "$ALT_PGDATA_DIR/PG_VERSION" ] && [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then PGDATA_DIR="$ALT_PGDATA_DIR"; return 0; fi
+  usable "$PGDATA_DIR" && return 0
+  log "user $(run_user) cannot write $PGDATA_DIR; using $ALT_PGDATA_DIR"
+  PGDATA_DIR="$ALT_PGDATA_DIR"
+  usable "$PGDATA_DIR"
 }
 
 up() {
@@ -96,6 +108,7 @@ EOF
 down() {
   local bin
   bin="$(pg_bindir)" || return 0
+  [ -f "$PGDATA_DIR/postmaster.pid" ] || PGDATA_DIR="$ALT_PGDATA_DIR"
   [ -f "$PGDATA_DIR/postmaster.pid" ] || return 0
   as_pg "$bin/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null 2>&1 && log "stopped PostgreSQL" || true
 }
