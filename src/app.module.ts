@@ -10,6 +10,8 @@ import { DatabaseModule } from './database/database.module';
 import { MongoConfig } from './database/mongo.config';
 import { FlickrConfig } from './flickr/flickr.config';
 import { FlickrHttpModule } from './flickr/flickr-http.module';
+import { FlickrAppsConfig } from './flickr-apps/flickr-apps.config';
+import { FlickrAppsHttpModule } from './flickr-apps/flickr-apps-http.module';
 import { OAuthConfig } from './oauth/oauth.config';
 import { OAuthModule } from './oauth/oauth.module';
 import { HealthConfig } from './health/health.config';
@@ -28,7 +30,7 @@ import { UploadsConfig } from './uploads/uploads.config';
 import { UploadsModule } from './uploads/uploads.module';
 
 /** Every config slice; validated together at start-up so all problems are reported at once. */
-export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, RequestLogConfig, FlickrConfig, OAuthConfig, UploadsConfig, HealthConfig, UsersConfig];
+export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, RequestLogConfig, FlickrConfig, FlickrAppsConfig, OAuthConfig, UploadsConfig, HealthConfig, UsersConfig];
 
 /** Modules both processes need. */
 export const CORE_MODULES = [
@@ -45,6 +47,6 @@ export const CORE_MODULES = [
 /** The HTTP API process: public API under /v1, admin API under /admin. */
 @Module({
   // RequestPipelineModule: the one global guard (authenticate, scope the user, rate-limit) of every route.
-  imports: [...CORE_MODULES, RequestPipelineModule, RequestLogModule, UsersHttpModule, AdminModule, FlickrHttpModule, OAuthModule, UploadsModule],
+  imports: [...CORE_MODULES, RequestPipelineModule, RequestLogModule, UsersHttpModule, AdminModule, FlickrAppsHttpModule, FlickrHttpModule, OAuthModule, UploadsModule],
 })
 export class AppModule {}

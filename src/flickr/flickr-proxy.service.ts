@@ -1,9 +1,10 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { type ScopedUser, scopedUserKey } from '../users/user.identity';
-import { UserConnectionService } from '../users/user-connection.service';
+import { flickrAppIdOf, UserConnectionService } from '../users/user-connection.service';
 import { UserErasure } from '../users/user-erasure';
 import type { UserRecord } from '../users/user.schema';
 import { FlickrApiService } from './flickr-api.service';
+import { FlickrAppResolver } from './flickr-app.resolver';
 import type { FlickrAnswer } from './flickr.client';
 import { FlickrReauthorizationRequiredProblem } from './flickr.errors';
 import { assertFlickrPermission, validateFlickrCall } from './flickr-proxy.validation';
@@ -20,8 +21,10 @@ export function cacheScopeOf(user: ScopedUser, record: Pick<UserRecord, 'created
 /**
  * The proxy's rules: a catalogued, proxiable method with its parameters
  * (checked before anything else), the caller's own connected user, a granted
- * permission that covers the method, and the connection flipped to
- * "re-authorisation required" when Flickr refuses the token.
+ * permission that covers the method, the client's Flickr app (the token must
+ * have been issued to it; calls are signed with it and counted against its
+ * budget), and the connection flipped to "re-authorisation required" when
+ * Flickr refuses the token or the client has switched apps since.
  */
 @Injectable()
 export class FlickrProxyService implements OnModuleInit {
@@ -29,6 +32,7 @@ export class FlickrProxyService implements OnModuleInit {
     private readonly flickr: FlickrApiService,
     private readonly connections: UserConnectionService,
     private readonly erasure: UserErasure,
+    private readonly apps: FlickrAppResolver,
   ) {}
 
   onModuleInit(): void {
@@ -45,11 +49,18 @@ export class FlickrProxyService implements OnModuleInit {
     // Checked before the cache, the budget and Flickr: a read-only connection never spends anything on a write.
     assertFlickrPermission(call.method, user.userId, record.flickr?.perms);
     try {
-      const token = async () => {
-        const stored = await tokens();
-        return { oauthToken: stored.token, oauthTokenSecret: stored.secret };
-      };
-      return await this.flickr.call(cacheScopeOf(user, record), token, method, call.params, { bypassCache });
+      // From this replica's cache of clients' apps (no read when warm). A token issued to another app than the
+      // client's current one would be refused by Flickr (98): the switch already marked it, this catches a race.
+      const app = await this.apps.forClient(user.clientId);
+      if (flickrAppIdOf(record) !== app.id) throw new FlickrReauthorizationRequiredProblem();
+      // Signed with the client's app: the token carries its consumer (FlickrUserToken.consumer).
+      const token = async () => FlickrAppResolver.bind(await tokens(), app);
+      // The caller's fair share of the Flickr app's budget is counted per client.
+      return await this.flickr.call(cacheScopeOf(user, record), token, method, call.params, {
+        bypassCache,
+        caller: { clientId: user.clientId },
+        app: { id: app.id, budgetPerWindow: app.budgetPerWindow },
+      });
     } catch (error) {
       if (error instanceof FlickrReauthorizationRequiredProblem) await this.connections.markReauthorizationRequired(user);
       throw error;

@@ -54,7 +54,8 @@ export class FlickrUploadClient {
 
   /** The shared request: fields signed over `signedUrl`, the file streamed after them to `target`. */
   private async send(signedUrl: string, target: URL, token: FlickrUserToken, fields: Record<string, string>, source: UploadSource, timeoutMs: number): Promise<UploadAnswer> {
-    const oauth = new OAuth(this.config.FLICKR_CONSUMER_KEY ?? '', this.config.FLICKR_CONSUMER_SECRET ?? '');
+    // Signed with the app the token was issued to (a client's own Flickr app), else the gateway's.
+    const oauth = token.consumer ? new OAuth(token.consumer.consumerKey, token.consumer.consumerSecret) : new OAuth(this.config.FLICKR_CONSUMER_KEY ?? '', this.config.FLICKR_CONSUMER_SECRET ?? '');
     const oauthParams: Record<string, string> = { ...oauth.params(), oauth_token: token.oauthToken };
     const signature = oauth.signature('POST', signedUrl, { ...fields, ...oauthParams }, token.oauthTokenSecret);
     const authorization =

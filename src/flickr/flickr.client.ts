@@ -7,6 +7,17 @@ import { FlickrUpstreamError } from './flickr.errors';
 export interface FlickrUserToken {
   oauthToken: string;
   oauthTokenSecret: string;
+  /**
+   * The app the token was issued to: Flickr binds tokens to the consumer key, so every request made
+   * with the token is signed with this app. Absent: the gateway's own app.
+   */
+  consumer?: FlickrConsumer;
+}
+
+/** A Flickr app's credentials (OAuth consumer): the gateway's own (FLICKR_CONSUMER_KEY/SECRET) or a client's (src/flickr-apps). */
+export interface FlickrConsumer {
+  consumerKey: string;
+  consumerSecret: string;
 }
 
 /** The answer of a successful REST call (`stat: ok` and the method's fields). */
@@ -51,19 +62,21 @@ export class FlickrClient {
     this.transport = new ConfiguredTransport(config);
   }
 
-  private consumer() {
+  /** The gateway's own app (FLICKR_CONSUMER_KEY/SECRET): what every exchange is signed with unless given another. */
+  get gatewayConsumer(): FlickrConsumer {
     return { consumerKey: this.config.FLICKR_CONSUMER_KEY ?? '', consumerSecret: this.config.FLICKR_CONSUMER_SECRET ?? '' };
   }
 
-  /** Calls one REST method as the user; flickr-sdk POSTs write methods. */
+  /** Calls one REST method as the user, signed with the token's app; flickr-sdk POSTs write methods. */
   async call(token: FlickrUserToken, method: string, params: Record<string, string>): Promise<FlickrAnswer> {
-    const { flickr } = createFlickr({ ...this.consumer(), ...token }, this.transport);
+    const consumer = pick(token.consumer ?? this.gatewayConsumer);
+    const { flickr } = createFlickr({ ...consumer, oauthToken: token.oauthToken, oauthTokenSecret: token.oauthTokenSecret }, this.transport);
     return this.translate(() => flickr(method as 'flickr.test.login', params) as Promise<FlickrAnswer>);
   }
 
-  /** Step 1 of OAuth: a request token for `callback` (`oob` for the PIN flow). */
-  async requestToken(callback: string): Promise<{ requestToken: string; requestTokenSecret: string }> {
-    const { oauth } = createFlickr({ ...this.consumer(), oauthToken: false, oauthTokenSecret: false }, this.transport);
+  /** Step 1 of OAuth: a request token of `consumer`'s app for `callback` (`oob` for the PIN flow). */
+  async requestToken(callback: string, consumer: FlickrConsumer = this.gatewayConsumer): Promise<{ requestToken: string; requestTokenSecret: string }> {
+    const { oauth } = createFlickr({ ...pick(consumer), oauthToken: false, oauthTokenSecret: false }, this.transport);
     return this.translate(() => oauth.request(callback));
   }
 
@@ -75,13 +88,17 @@ export class FlickrClient {
     return url.href;
   }
 
-  /** Step 3 of OAuth: exchanges the approved request token and verifier for the user's access token. */
+  /**
+   * Step 3 of OAuth: exchanges the approved request token and verifier for the user's access token,
+   * signed with the app that obtained the request token.
+   */
   async accessToken(
     requestToken: string,
     requestTokenSecret: string,
     verifier: string,
+    consumer: FlickrConsumer = this.gatewayConsumer,
   ): Promise<{ nsid: string; username: string; fullname: string; oauthToken: string; oauthTokenSecret: string }> {
-    const { oauth } = createFlickr({ ...this.consumer(), oauthToken: requestToken, oauthTokenSecret: requestTokenSecret }, this.transport);
+    const { oauth } = createFlickr({ ...pick(consumer), oauthToken: requestToken, oauthTokenSecret: requestTokenSecret }, this.transport);
     return this.translate(() => oauth.verify(verifier));
   }
 
@@ -93,6 +110,9 @@ export class FlickrClient {
     }
   }
 }
+
+/** Only the two credential fields (a caller may pass a richer object, e.g. a resolved app). */
+const pick = (c: FlickrConsumer): FlickrConsumer => ({ consumerKey: c.consumerKey, consumerSecret: c.consumerSecret });
 
 /** Maps what flickr-sdk and fetch throw into one error shape. */
 export function toUpstreamError(error: unknown): FlickrUpstreamError {

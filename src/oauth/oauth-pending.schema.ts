@@ -18,6 +18,11 @@ export interface OAuthPendingRecord {
   user_id: string;
   mode: OAuthMode;
   perms: FlickrPerms;
+  /**
+   * The Flickr app the request token was obtained with (`default`: the gateway's; absent on records from
+   * before per-client apps): the exchange must be signed with the same app, and the connection remembers it.
+   */
+  app_id?: string;
   /** Envelope of `oauth_token_secret`, bound to this record's _id. */
   enc: Envelope;
   /** Where the browser goes after the callback (callback mode only). */
@@ -48,6 +53,7 @@ export const OAuthPendingSchema = new Schema<OAuthPendingRecord>(
     user_id: { type: String, required: true },
     mode: { type: String, required: true },
     perms: { type: String, required: true },
+    app_id: { type: String, default: 'default' },
     enc: { type: Schema.Types.Mixed, required: true },
     return_url: { type: String, default: null },
     state_hash: { type: String, default: null },

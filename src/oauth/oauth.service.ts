@@ -2,11 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { NotFoundProblem, ProblemException, ValidationProblem } from '../common/problem/problem.exception';
 import { FlickrApiService } from '../flickr/flickr-api.service';
+import { FlickrAppResolver } from '../flickr/flickr-app.resolver';
 import { FlickrClient } from '../flickr/flickr.client';
 import { FlickrErrorProblem } from '../flickr/flickr.errors';
 import { EnvelopeService } from '../kms/envelope.service';
 import type { ScopedUser } from '../users/user.identity';
-import { UserConnectionService } from '../users/user-connection.service';
+import { DEFAULT_FLICKR_APP_ID, UserConnectionService } from '../users/user-connection.service';
 import { UserErasure } from '../users/user-erasure';
 import { UserOwnershipService } from '../users/user-ownership.service';
 import { OAuthConfig } from './oauth.config';
@@ -72,6 +73,7 @@ export class OAuthService implements OnModuleInit {
     private readonly ownership: UserOwnershipService,
     private readonly connections: UserConnectionService,
     private readonly erasure: UserErasure,
+    private readonly apps: FlickrAppResolver,
   ) {}
 
   onModuleInit(): void {
@@ -86,8 +88,15 @@ export class OAuthService implements OnModuleInit {
     await this.ownership.register(user);
     const state = mode === 'callback' ? randomBytes(32).toString('base64url') : undefined;
     const callback = mode === 'callback' ? (this.config.OAUTH_CALLBACK_URL as string) : 'oob';
+    // The client's own Flickr app when it has one (its name on Flickr's authorize page, its budget), else the gateway's.
+    const app = await this.apps.forClient(user.clientId);
     // Asking for a request token is safe to repeat, so it is retried like a read.
-    const { requestToken, requestTokenSecret } = await this.flickr.upstream('read', () => this.client.requestToken(callback));
+    const { requestToken, requestTokenSecret } = await this.flickr.upstream(
+      'read',
+      () => this.client.requestToken(callback, app.consumer),
+      { clientId: user.clientId },
+      { id: app.id, budgetPerWindow: app.budgetPerWindow },
+    );
     const now = new Date();
     const expiresAt = new Date(now.getTime() + this.config.OAUTH_PENDING_TTL_S * 1000);
     await this.pending.insert({
@@ -96,6 +105,7 @@ export class OAuthService implements OnModuleInit {
       user_id: user.userId,
       mode,
       perms,
+      app_id: app.id,
       enc: await this.envelope.encrypt('user-tokens', pendingContext(requestToken), { oauth_token_secret: requestTokenSecret }),
       return_url: mode === 'callback' ? (returnUrl ?? null) : null,
       state_hash: state ? stateHashOf(state) : null,
@@ -174,10 +184,22 @@ export class OAuthService implements OnModuleInit {
 
   private async exchange(record: OAuthPendingRecord, verifier: string, releaseTo: OAuthPendingState): Promise<OAuthConnected> {
     let account;
+    const app = await this.apps.forClient(record.client_id);
+    if (app.id !== (record.app_id ?? DEFAULT_FLICKR_APP_ID)) {
+      // The client switched Flickr apps since the start: the request token belongs to an app whose
+      // credentials are gone (and its access token would be refused). The user starts again.
+      await this.pending.deleteById(record._id);
+      throw new OAuthRequestInvalidProblem();
+    }
     try {
       const { oauth_token_secret: secret } = await this.envelope.decrypt(pendingContext(record._id), record.enc);
-      // Never retried: a request token is exchanged once.
-      account = await this.flickr.upstream('write', () => this.client.accessToken(record._id, secret, verifier));
+      // Never retried: a request token is exchanged once; signed with the app that obtained it.
+      account = await this.flickr.upstream(
+        'write',
+        () => this.client.accessToken(record._id, secret, verifier, app.consumer),
+        { clientId: record.client_id },
+        { id: app.id, budgetPerWindow: app.budgetPerWindow },
+      );
     } catch (error) {
       await this.pending.release(record._id, releaseTo);
       throw this.rejection(error, record);
@@ -185,7 +207,7 @@ export class OAuthService implements OnModuleInit {
     await this.pending.deleteById(record._id);
     await this.connections.connect(
       { clientId: record.client_id, userId: record.user_id },
-      { nsid: account.nsid, username: account.username, fullname: account.fullname ?? '', perms: record.perms },
+      { nsid: account.nsid, username: account.username, fullname: account.fullname ?? '', perms: record.perms, appId: app.id },
       { token: account.oauthToken, secret: account.oauthTokenSecret },
     );
     return { user_id: record.user_id, status: 'connected', nsid: account.nsid, username: account.username };

@@ -1,12 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { FlickrApiService } from '../flickr/flickr-api.service';
+import { FlickrAppResolver } from '../flickr/flickr-app.resolver';
 import type { FlickrUserToken } from '../flickr/flickr.client';
 import { FlickrClient } from '../flickr/flickr.client';
 import { FlickrErrorProblem, FlickrReauthorizationRequiredProblem, FlickrUnavailableProblem, FlickrUpstreamError } from '../flickr/flickr.errors';
 import { FlickrUploadClient } from '../flickr/flickr-upload.client';
 import { NotFoundProblem, ProblemException } from '../common/problem/problem.exception';
 import { FlickrNotConnectedProblem } from '../users/user-connection.errors';
-import { UserConnectionService } from '../users/user-connection.service';
+import { flickrAppIdOf, UserConnectionService } from '../users/user-connection.service';
 import { UploadJobRepository } from './upload-job.repository';
 import type { UploadJobRecord } from './upload-job.schema';
 import { UploadLifecycle } from './upload-lifecycle.service';
@@ -30,6 +31,15 @@ export class FinalUploadError extends Error {
     super(message);
     this.name = 'FinalUploadError';
   }
+}
+
+/**
+ * One job's way to Flickr: the user's token bound to the client's Flickr app (its consumer signs every
+ * request) and `upstream`, which runs an exchange under that app's budget and breaker and the client's share.
+ */
+interface JobSession {
+  token: FlickrUserToken;
+  upstream: <T>(cls: 'read' | 'write', call: () => Promise<T>) => Promise<T>;
 }
 
 /** What the processor tells Bull: done (any final state), or retry/give up (thrown). */
@@ -56,6 +66,7 @@ export class UploadWorker {
     private readonly flickr: FlickrApiService,
     private readonly client: FlickrClient,
     private readonly uploader: FlickrUploadClient,
+    private readonly apps: FlickrAppResolver,
   ) {}
 
   /**
@@ -92,24 +103,33 @@ export class UploadWorker {
   private async upload(job: UploadJobRecord): Promise<string> {
     // Through the ownership-aware connection service, by the job's scoped user: a job of an erased user can
     // never run with the token of a later user of the same name (of this client or another).
-    const { tokens: stored } = await this.connections.tokensFor({ clientId: job.client_id, userId: job.user_id }).catch((err: Error) => {
+    const { user, tokens: stored } = await this.connections.tokensFor({ clientId: job.client_id, userId: job.user_id }).catch((err: Error) => {
       // A token that cannot be decrypted will not decrypt on a retry either.
       if (err.name === 'DecryptionFailedError') throw new FinalUploadError('flickr-token-unreadable');
       if (err instanceof NotFoundProblem) throw new FinalUploadError('user-erased');
       if (err instanceof FlickrNotConnectedProblem) throw new FinalUploadError('flickr-not-connected');
       throw err;
     });
-    const token: FlickrUserToken = { oauthToken: stored.token, oauthTokenSecret: stored.secret };
+    // Signed with the client's Flickr app (its own, else the gateway's), which must be the one the token was issued
+    // to: after a switch Flickr would refuse it (98), so the job fails like a refused token, without a call.
+    const app = await this.apps.forClient(job.client_id);
+    if (flickrAppIdOf(user) !== app.id) throw new FlickrReauthorizationRequiredProblem();
+    const caller = { clientId: job.client_id };
+    const budgetApp = { id: app.id, budgetPerWindow: app.budgetPerWindow };
+    const session: JobSession = {
+      token: FlickrAppResolver.bind(stored, app),
+      upstream: (cls, call) => this.flickr.upstream(cls, call, caller, budgetApp),
+    };
 
     // A re-run (retry, or another worker after this one died) may follow an upload that reached Flickr.
     if (job.ticket_id) {
-      const fromTicket = await this.awaitTicket(token, job.ticket_id, true);
+      const fromTicket = await this.awaitTicket(session, job.ticket_id, true);
       if (fromTicket) return fromTicket;
     }
     // A replacement is sent again: the same bytes a second time leave the photo as one run would.
-    if (kindOf(job) === 'replace') return this.replace(token, job);
+    if (kindOf(job) === 'replace') return this.replace(session, job);
     if (job.attempts > 1) {
-      const earlier = await this.findEarlierUpload(token, job.job_id);
+      const earlier = await this.findEarlierUpload(session, job.job_id);
       if (earlier) {
         this.logger.log(`upload job ${job.job_id}: found the photo of an earlier run (${earlier}); not uploading again`);
         return earlier;
@@ -118,9 +138,9 @@ export class UploadWorker {
 
     const tags = [job.params.tags ?? '', jobMachineTag(job.job_id)].filter(Boolean).join(' ');
     const fields: Record<string, string> = { ...stringFields(job.params as Record<string, unknown>), tags, async: '1' };
-    const answer = await this.flickr.upstream('write', () =>
+    const answer = await session.upstream('write', () =>
       this.uploader.upload(
-        token,
+        session.token,
         fields,
         { stream: this.staging.openRead(job.file_id), bytes: job.bytes, filename: job.filename, mediaType: job.media_type },
         this.config.UPLOADS_UPLOAD_TIMEOUT_MS,
@@ -128,7 +148,7 @@ export class UploadWorker {
     );
     if ('photoId' in answer) return answer.photoId;
     await this.jobs.setTicket(job.job_id, answer.ticketId);
-    const photoId = await this.awaitTicket(token, answer.ticketId, false);
+    const photoId = await this.awaitTicket(session, answer.ticketId, false);
     if (!photoId) throw new FinalUploadError('Flickr did not accept the file (ticket invalid)');
     return photoId;
   }
@@ -137,11 +157,11 @@ export class UploadWorker {
    * Sends the staged bytes as the new version of the job's photo (Flickr's replace API, async). Flickr refuses a
    * photo the user does not own (code 1) or a token without write permission (99): the job fails with that reason.
    */
-  private async replace(token: FlickrUserToken, job: UploadJobRecord): Promise<string> {
+  private async replace(session: JobSession, job: UploadJobRecord): Promise<string> {
     const photoId = job.photo_id!;
-    const answer = await this.flickr.upstream('write', () =>
+    const answer = await session.upstream('write', () =>
       this.uploader.replace(
-        token,
+        session.token,
         photoId,
         { async: '1' },
         { stream: this.staging.openRead(job.file_id), bytes: job.bytes, filename: job.filename, mediaType: job.media_type },
@@ -150,15 +170,15 @@ export class UploadWorker {
     );
     if ('photoId' in answer) return answer.photoId;
     await this.jobs.setTicket(job.job_id, answer.ticketId);
-    if (!(await this.awaitTicket(token, answer.ticketId, false))) throw new FinalUploadError('Flickr did not accept the file (ticket invalid)');
+    if (!(await this.awaitTicket(session, answer.ticketId, false))) throw new FinalUploadError('Flickr did not accept the file (ticket invalid)');
     return photoId;
   }
 
   /** Polls checkTickets until the ticket completes. Null when the ticket is unknown/failed and `tolerant`. */
-  private async awaitTicket(token: FlickrUserToken, ticketId: string, tolerant: boolean): Promise<string | null> {
+  private async awaitTicket({ token, upstream }: JobSession, ticketId: string, tolerant: boolean): Promise<string | null> {
     const deadline = Date.now() + this.config.UPLOADS_TICKET_TIMEOUT_MS;
     for (;;) {
-      const answer = await this.flickr.upstream('read', () => this.client.call(token, 'flickr.photos.upload.checkTickets', { tickets: ticketId }));
+      const answer = await upstream('read', () => this.client.call(token, 'flickr.photos.upload.checkTickets', { tickets: ticketId }));
       const ticket = ((answer.uploader as { ticket?: Array<Record<string, unknown>> } | undefined)?.ticket ?? [])[0] ?? {};
       if (Number(ticket.complete) === 1 && ticket.photoid) return String(ticket.photoid);
       if (Number(ticket.complete) === 2 || ticket.invalid) {
@@ -170,8 +190,8 @@ export class UploadWorker {
     }
   }
 
-  private async findEarlierUpload(token: FlickrUserToken, jobId: string): Promise<string | null> {
-    const answer = await this.flickr.upstream('read', () =>
+  private async findEarlierUpload({ token, upstream }: JobSession, jobId: string): Promise<string | null> {
+    const answer = await upstream('read', () =>
       this.client.call(token, 'flickr.photos.search', { user_id: 'me', machine_tags: jobMachineTag(jobId), per_page: '1' }),
     );
     const photo = ((answer.photos as { photo?: Array<{ id: string }> } | undefined)?.photo ?? [])[0];

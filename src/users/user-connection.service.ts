@@ -16,7 +16,15 @@ export interface FlickrAccount {
   username: string;
   fullname: string;
   perms: FlickrConnection['perms'];
+  /** The Flickr app the token was issued to (`default`: the gateway's app). */
+  appId?: string;
 }
+
+/** The app id of connections made with the gateway's own Flickr app (and of those stored before apps had ids). */
+export const DEFAULT_FLICKR_APP_ID = 'default';
+
+/** The Flickr app a connection's token was issued to. */
+export const flickrAppIdOf = (record: Pick<UserRecord, 'flickr'>): string => record.flickr?.app_id ?? DEFAULT_FLICKR_APP_ID;
 
 /** A scoped user's Flickr token with the record it belongs to. */
 export interface UserTokens {
@@ -53,7 +61,8 @@ export class UserConnectionService {
     await this.tokens.save(scopedUserKey(user), tokens);
     if (isLegacy(record)) await this.tokens.delete(record.user_id);
     const now = new Date();
-    await this.users.setFlickrConnection(record, { state: 'connected', ...account, connected_at: now, changed_at: now });
+    const { appId, ...facts } = account;
+    await this.users.setFlickrConnection(record, { state: 'connected', ...facts, app_id: appId ?? DEFAULT_FLICKR_APP_ID, connected_at: now, changed_at: now });
     await this.announce(user);
   }
 
@@ -64,6 +73,18 @@ export class UserConnectionService {
       this.logger.warn({ clientId: user.clientId, userId: user.userId }, 'Flickr refused the token; the connection needs re-authorisation');
       await this.announce(user);
     }
+  }
+
+  /**
+   * The client changed Flickr apps (src/flickr-apps): every connection of the client whose token was
+   * issued to another app than `appId` stops until the user connects again (Flickr tokens are bound to
+   * the consumer key). Returns how many were marked; each is announced like any other user change.
+   */
+  async markClientReauthorizationRequired(clientId: string, appId: string): Promise<number> {
+    const marked = await this.users.markClientFlickrReauthorizationRequired(clientId, appId, DEFAULT_FLICKR_APP_ID, new Date());
+    for (const record of marked) await this.announce({ clientId: record.client_id, userId: record.user_id });
+    if (marked.length > 0) this.logger.warn({ clientId, appId, users: marked.length }, "the client's Flickr app changed; its other connections need re-authorisation");
+    return marked.length;
   }
 
   /**

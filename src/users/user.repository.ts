@@ -86,6 +86,29 @@ export class UserRepository implements OnModuleInit, OnModuleDestroy {
     return result.modifiedCount > 0;
   }
 
+  /**
+   * Flips every connected account of the client whose token was issued to another app than `appId`
+   * (a connection without an app id was issued to the gateway's app, `defaultAppId`) to
+   * `reauthorization_required`; returns the users it flipped.
+   */
+  async markClientFlickrReauthorizationRequired(
+    clientId: string,
+    appId: string,
+    defaultAppId: string,
+    at: Date,
+  ): Promise<Array<Pick<UserRecord, '_id' | 'client_id' | 'user_id'>>> {
+    // A connection without app_id belongs to the default app: it differs from appId exactly when appId is not the default.
+    const otherApp = appId === defaultAppId ? { 'flickr.app_id': { $exists: true, $ne: appId } } : { 'flickr.app_id': { $ne: appId } };
+    const filter = { client_id: clientId, 'flickr.state': 'connected' as const, ...otherApp };
+    const found = await this.users.find(filter, { _id: 1, client_id: 1, user_id: 1 }).lean<Array<Pick<UserRecord, '_id' | 'client_id' | 'user_id'>>>().exec();
+    if (found.length === 0) return [];
+    // The same filter again: a user who connected with the new app in between stays connected.
+    await this.users
+      .updateMany({ ...filter, _id: { $in: found.map((r) => r._id) } }, { $set: { 'flickr.state': 'reauthorization_required', 'flickr.changed_at': at } })
+      .exec();
+    return found;
+  }
+
   async deleteRecord(record: UserRecord): Promise<boolean> {
     const result = await this.users.deleteOne({ _id: record._id }).exec();
     return result.deletedCount > 0;

@@ -16,6 +16,12 @@ export interface FlickrConnection {
   connected_at: Date;
   /** When the state last changed (e.g. when Flickr refused the token). */
   changed_at: Date;
+  /**
+   * The Flickr app (consumer key) the token was issued to: `default` for the gateway's app, else the
+   * client's own app's id (src/flickr-apps). Absent on connections made before per-client apps: `default`.
+   * Flickr tokens are bound to the consumer key, so a token is only usable with this app.
+   */
+  app_id?: string;
 }
 
 /**
@@ -41,6 +47,7 @@ const FlickrConnectionSchema = new Schema<FlickrConnection>(
     perms: { type: String, required: true },
     connected_at: { type: Date, required: true },
     changed_at: { type: Date, required: true },
+    app_id: { type: String },
   },
   { _id: false },
 );

@@ -5,6 +5,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { loadSlice } from '../../src/config/env.validation';
 import type { FlickrApiService } from '../../src/flickr/flickr-api.service';
+import type { FlickrAppResolver } from '../../src/flickr/flickr-app.resolver';
 import type { FlickrUploadClient } from '../../src/flickr/flickr-upload.client';
 import type { FlickrClient } from '../../src/flickr/flickr.client';
 import { FlickrErrorProblem } from '../../src/flickr/flickr.errors';
@@ -114,6 +115,8 @@ function setup() {
     flickr as unknown as FlickrApiService,
     client as unknown as FlickrClient,
     uploader as unknown as FlickrUploadClient,
+    // The gateway's app: per-client apps are tested in flickr-apps and the proxy's unit tests.
+    { forClient: async () => ({ id: 'default', consumer: { consumerKey: 'ck', consumerSecret: 'cs' } }) } as unknown as FlickrAppResolver,
   );
   const add = (overrides: Partial<UploadJobRecord> = {}) => {
     const record = uploadJobRecord({ kind: 'replace', photo_id: '777', params: {}, ...overrides });
@@ -134,7 +137,7 @@ describe('UploadWorker running a replacement (adapters replaced)', () => {
     expect(t.uploader.upload).not.toHaveBeenCalled();
     expect(t.uploader.replace).toHaveBeenCalledTimes(1);
     const [token, photoId, fields, source] = t.uploader.replace.mock.calls[0] as unknown as [unknown, string, Record<string, string>, { bytes: number }];
-    expect(token).toEqual({ oauthToken: 'user-token', oauthTokenSecret: 'user-secret' });
+    expect(token).toEqual({ oauthToken: 'user-token', oauthTokenSecret: 'user-secret', consumer: { consumerKey: 'ck', consumerSecret: 'cs' } });
     expect(photoId).toBe('777');
     expect(fields).toEqual({ async: '1' });
     expect(source.bytes).toBe(job.bytes);

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import { loadSlice } from '../../src/config/env.validation';
 import type { FlickrApiService } from '../../src/flickr/flickr-api.service';
+import type { FlickrAppResolver } from '../../src/flickr/flickr-app.resolver';
 import type { FlickrUploadClient } from '../../src/flickr/flickr-upload.client';
 import type { FlickrClient } from '../../src/flickr/flickr.client';
 import { NotFoundProblem } from '../../src/common/problem/problem.exception';
@@ -88,6 +89,8 @@ function setup(env: Record<string, string> = {}) {
     flickr as unknown as FlickrApiService,
     client as unknown as FlickrClient,
     uploader as unknown as FlickrUploadClient,
+    // The gateway's app: per-client apps are tested in flickr-apps and the proxy's unit tests.
+    { forClient: async () => ({ id: 'default', consumer: { consumerKey: 'ck', consumerSecret: 'cs' } }) } as unknown as FlickrAppResolver,
   );
   const add = (overrides: Partial<UploadJobRecord> = {}) => {
     const record = uploadJobRecord(overrides);
@@ -146,7 +149,8 @@ describe('UploadWorker (adapters replaced)', () => {
     t.answers['flickr.photos.upload.checkTickets'] = [tickets({ id: 'tk-1', complete: 0 }), tickets({ id: 'tk-1', complete: 1, photoid: 'p-42' })];
     await expect(t.worker.run(job.job_id, false)).resolves.toBe('completed');
     const [token, fields, file] = t.uploader.upload.mock.calls[0] as unknown as [unknown, Record<string, string>, { bytes: number; filename: string }];
-    expect(token).toEqual({ oauthToken: TOKEN.token, oauthTokenSecret: TOKEN.secret });
+    // Bound to the client's Flickr app (here the gateway's): the uploader signs with the token's consumer.
+    expect(token).toEqual({ oauthToken: TOKEN.token, oauthTokenSecret: TOKEN.secret, consumer: { consumerKey: 'ck', consumerSecret: 'cs' } });
     expect(fields).toMatchObject({ title: 'A photo', tags: `holiday beach ${jobMachineTag(job.job_id)}`, async: '1' });
     expect(file).toMatchObject({ bytes: job.bytes, filename: job.filename });
     expect(t.calls.filter((c) => c.method === 'flickr.photos.upload.checkTickets')).toHaveLength(2);
@@ -236,6 +240,18 @@ describe('UploadWorker (adapters replaced)', () => {
     expect(t.jobs.records.get(erased.job_id)).toMatchObject({ status: 'failed', reason: 'user-erased' });
     expect(t.connections.tokensFor).toHaveBeenLastCalledWith({ clientId: erased.client_id, userId: erased.user_id });
     expect(t.uploader.upload).not.toHaveBeenCalled();
+  });
+
+  it("fails as reauthorization-required, without calling Flickr, when the token was issued to another app than the client's", async () => {
+    const t = setup();
+    const job = t.add();
+    // The client switched to its own app (the resolver answers 'default' here) after the user connected with it.
+    t.connections.tokensFor.mockResolvedValueOnce({ user: { flickr: { app_id: 'app_former' } }, tokens: TOKEN });
+    await expect(t.worker.run(job.job_id, false)).rejects.toBeInstanceOf(FinalUploadError);
+    expect(t.jobs.records.get(job.job_id)).toMatchObject({ status: 'failed', reason: 'flickr-reauthorization-required' });
+    expect(t.connections.markReauthorizationRequired).toHaveBeenCalledWith({ clientId: job.client_id, userId: job.user_id });
+    expect(t.uploader.upload).not.toHaveBeenCalled();
+    expect(t.calls).toEqual([]);
   });
 
   it('retries a failure of our own infrastructure (e.g. a MongoDB hiccup reading the token)', async () => {
