@@ -194,6 +194,16 @@ describe('per-client Flickr apps', () => {
     expect(fake.calls(gateway) - before).toBe(3);
   });
 
+  it("a connection stored before per-client apps (no app id) was the gateway app's: it keeps working, and G switching marks it", async () => {
+    const users = t.app.get<Connection>(getConnectionToken()).collection('users');
+    await users.updateOne({ _id: `${keys.G.clientId}/u1` as never }, { $unset: { 'flickr.app_id': '' } });
+    expect((await login('G', 'u1')).status).toBe(200);
+    const appG = fake.addConsumer();
+    const switched = await putApp(keys.G.clientId, { consumer_key: appG.consumerKey, consumer_secret: appG.consumerSecret });
+    expect(switched.body).toMatchObject({ switched: true, reauthorization_required: 1 });
+    expect((await login('G', 'u1')).status).toBe(409);
+  });
+
   it('records every write as a security event, and no secret appears in any answer or stored record', async () => {
     const events = await send(`/admin/security-events?client_id=${keys.A.clientId}`, { key: admin });
     expect(events.status).toBe(200);
