@@ -18,6 +18,9 @@ const SECRET_FIELDS = [
   'oauth_signature',
   'signature',
   'signingSecret',
+  // A Flickr app's secret (admin PUT /admin/clients/:client_id/flickr-app body; FlickrConsumer).
+  'consumer_secret',
+  'consumerSecret',
   'authorization',
 ];
 
