@@ -54,6 +54,8 @@ export class ApiKeyVerifier implements OnModuleInit {
   private generation = 0;
   /** The key the guard identified for the request being authenticated, so Passport's verification does not hash it again. */
   private readonly identified = new AsyncLocalStorage<PresentedApiKey>();
+  /** Verifications in progress, by cache name (single flight); dropped on any invalidation. */
+  private readonly inflight = new Map<string, Promise<Principal>>();
 
   constructor(
     private readonly repo: ApiKeyRepository,
@@ -76,6 +78,8 @@ export class ApiKeyVerifier implements OnModuleInit {
     this.generation++;
     this.cache.invalidate(keyId);
     this.signing.delete(keyId);
+    // A verification that started before the change must not be joined by later requests.
+    this.inflight.clear();
   }
 
   /** Parses and hashes a presented key; undefined when it is not in our format (no hashing for garbage). */
@@ -108,7 +112,34 @@ export class ApiKeyVerifier implements OnModuleInit {
     if (!key) throw new VerificationFailed('malformed');
     const cached = this.cache.get(key.cacheName);
     this.metrics.cacheLookup(cached !== undefined);
-    if (cached) return cached;
+    if (cached) {
+      if (this.cache.dueForRefresh(key.cacheName)) {
+        this.verifyOnce(key).catch((err: unknown) => {
+          // A key that no longer verifies is forgotten; an outage keeps the entry until it expires.
+          if (err instanceof VerificationFailed) this.cache.delete(key.cacheName);
+        });
+      }
+      return cached;
+    }
+    return this.verifyOnce(key);
+  }
+
+  /**
+   * One verification per presented key at a time (single flight): when a busy key's cache entry is
+   * missing, its concurrent requests share one database read and one bcrypt instead of each running
+   * their own (50 requests in flight would otherwise queue 50 bcrypt runs on libuv's 4 threads, and
+   * stall the key for seconds: the p99 of issue 15's benchmark).
+   */
+  private verifyOnce(key: PresentedApiKey): Promise<Principal> {
+    let pending = this.inflight.get(key.cacheName);
+    if (!pending) {
+      pending = this.verifyUncached(key).finally(() => this.inflight.delete(key.cacheName));
+      this.inflight.set(key.cacheName, pending);
+    }
+    return pending;
+  }
+
+  private async verifyUncached(key: PresentedApiKey): Promise<Principal> {
     const generation = this.generation;
     const record = await this.repo.findById(key.keyId);
     const now = this.now();

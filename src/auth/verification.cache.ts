@@ -34,6 +34,20 @@ export class VerificationCache {
     return entry.principal;
   }
 
+  /**
+   * Whether an entry is in the last fifth of its life: time to verify again in the background
+   * (refresh-ahead), so a busy key's requests never all wait on bcrypt when the entry expires.
+   */
+  dueForRefresh(name: string): boolean {
+    const entry = this.entries.get(name);
+    return entry !== undefined && entry.expiresAt - this.now() < this.ttlMs / 5;
+  }
+
+  /** Drops one entry (its key failed verification). */
+  delete(name: string): void {
+    this.entries.delete(name);
+  }
+
   /** Stores a success until the TTL or `notAfter` (key expiry, end of a rotation grace), whichever is first. */
   set(name: string, principal: Principal, notAfter?: number): void {
     if (!this.enabled) return;

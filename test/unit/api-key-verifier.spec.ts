@@ -13,7 +13,7 @@ const SECRET = 'S'.repeat(43);
 const API_KEY = format.formatApiKey(KEY_ID, SECRET);
 
 /** ApiKeyVerifier alone: the repository, sealer (KMS), bus (Redis) and metrics replaced. */
-async function setup() {
+async function setup(clock: () => number = () => NOW) {
   const record: ApiKeyRecord = {
     key_id: KEY_ID,
     client_id: 'c',
@@ -27,13 +27,15 @@ async function setup() {
     updated_at: new Date(NOW),
   };
   const calls = { findById: 0, open: 0 };
+  // What the database holds for the key from now on (e.g. revoked), for lookups made after the change.
+  const changes: Partial<ApiKeyRecord> = {};
   // Each lookup can be held back by the test (a read still in flight when a revoke happens).
   let gate: Promise<void> = Promise.resolve();
   const repo = {
     findById: async (id: string) => {
       calls.findById++;
       await gate;
-      return id === KEY_ID ? { ...record } : null;
+      return id === KEY_ID ? { ...record, ...changes } : null;
     },
   } as unknown as ApiKeyRepository;
   const sealer = {
@@ -47,11 +49,12 @@ async function setup() {
   const lookups: boolean[] = [];
   const metrics = { cacheLookup: (hit: boolean) => lookups.push(hit) };
   const config = Object.assign(new AuthConfig(), { AUTH_VERIFY_CACHE_TTL_MS: 60_000 });
-  const verifier = new ApiKeyVerifier(repo, sealer, bus as any, metrics as any, config, () => NOW);
+  const verifier = new ApiKeyVerifier(repo, sealer, bus as any, metrics as any, config, clock);
   verifier.onModuleInit();
   return {
     verifier,
     record,
+    changes,
     calls,
     lookups,
     announce: (id: string) => listeners.forEach((l) => l(id)),
@@ -140,5 +143,37 @@ describe('ApiKeyVerifier (adapters replaced)', () => {
     announce(KEY_ID);
     expect(verifier.recentlyVerified({ hmacKeyId: KEY_ID })).toBe(false);
     expect(await reason(verifier.signingSecretsFor('unknownkey22'))).toBe('unknown-key');
+  });
+
+  it('single flight: concurrent requests of one key whose entry is missing share one lookup and one bcrypt', async () => {
+    const { verifier, calls, hold } = await setup();
+    const compare = jest.spyOn(bcrypt, 'compare');
+    const release = hold();
+    const all = Promise.all(Array.from({ length: 20 }, () => verifier.verifyApiKey(API_KEY)));
+    release();
+    expect((await all).every((p) => p.keyId === KEY_ID)).toBe(true);
+    expect({ lookups: calls.findById, bcrypt: compare.mock.calls.length }).toEqual({ lookups: 1, bcrypt: 1 });
+  });
+
+  it('refresh-ahead: in the last fifth of its life an entry is still served while one background verification renews it', async () => {
+    let now = NOW;
+    const { verifier, calls, changes } = await setup(() => now);
+    await verifier.verifyApiKey(API_KEY);
+    now = NOW + 30_000; // mid-life: no refresh
+    await verifier.verifyApiKey(API_KEY);
+    expect(calls.findById).toBe(1);
+    now = NOW + 50_000; // last fifth: served at once, renewed once in the background
+    await Promise.all([verifier.verifyApiKey(API_KEY), verifier.verifyApiKey(API_KEY)]);
+    await new Promise((r) => setImmediate(r));
+    expect(calls.findById).toBe(2);
+    now = NOW + 100_000; // past the first entry's life: the renewed entry serves
+    await verifier.verifyApiKey(API_KEY);
+    expect(calls.findById).toBe(2);
+    // A renewal that finds the key revoked drops the entry: the next request verifies and is refused.
+    changes.status = 'revoked';
+    now = NOW + 100_000 + 50_000;
+    await verifier.verifyApiKey(API_KEY);
+    await new Promise((r) => setImmediate(r));
+    expect(await reason(verifier.verifyApiKey(API_KEY))).toBe('revoked');
   });
 });
