@@ -54,8 +54,9 @@ export function receiveUpload(req: IncomingMessage, staging: UploadStagingStore,
     try {
       parser = busboy({
         headers: req.headers,
-        // One byte of slack: busboy's limit trips on reaching the size, and a file of exactly the maximum is allowed.
-        limits: { fileSize: limits.maxFileBytes + 1, files: 1, fields: limits.fields.length, fieldSize: 64 * 1024, parts: limits.fields.length + 1 },
+        // One of slack on fileSize and parts: busboy's limits trip on reaching them (a file of exactly the maximum,
+        // or a form with every field and the file, is allowed). Extra fields and files trip `fields`/`files` first.
+        limits: { fileSize: limits.maxFileBytes + 1, files: 1, fields: limits.fields.length, fieldSize: 64 * 1024, parts: limits.fields.length + 2 },
       });
     } catch {
       return reject(new InvalidUploadProblem('The body is not multipart/form-data with a boundary.'));

@@ -59,7 +59,7 @@ describe('replace: the rules that differ from an upload (src/uploads/upload.targ
     expect(queuedUploadJob({ ...base, ...jobTargetFields(replaceOf('42')) })).toMatchObject({ kind: 'replace', photo_id: '42' });
     expect(queuedUploadJob(base)).toMatchObject({ kind: 'upload', photo_id: null });
     const { kind: _dropped, ...legacy } = uploadJobRecord();
-    expect(kindOf(legacy)).toBe('upload');
+    expect(kindOf(legacy as UploadJobRecord)).toBe('upload');
     expect(toJobView(legacy as UploadJobRecord)).toMatchObject({ kind: 'upload' });
     expect(toJobView(uploadJobRecord({ kind: 'replace', photo_id: '42' }))).toMatchObject({ kind: 'replace', photo_id: '42' });
   });
