@@ -93,12 +93,22 @@ describe('replacing a photo through the job queue', () => {
   };
   const cancel = (key: IssuedApiKey, jobId: string) => fetch(`${t.url}/v1/uploads/${jobId}`, { method: 'DELETE', headers: { 'x-api-key': key.api_key } });
 
+  /**
+   * A second API replica with some settings overridden. startTestApp writes its env into process.env (worker
+   * processes inherit it), so the overrides are taken back once the replica has read its config.
+   */
+  async function startReplica(overrides: Record<string, string>): Promise<TestApp> {
+    const replica = await startTestApp({ env: { ...env, ...overrides } });
+    for (const name of Object.keys(overrides)) {
+      if (name in env) process.env[name] = env[name];
+      else delete process.env[name];
+    }
+    return replica;
+  }
+
   // Before any worker runs, so queued jobs stay queued.
   it('counts in the same per-client cap as uploads: an upload and a replacement fill a cap of 2, then both routes answer 429', async () => {
-    const capped = await startTestApp({ env: { ...env, UPLOADS_MAX_PENDING_PER_CLIENT: '2' } });
-    // startTestApp writes its env into process.env (worker processes inherit it): take the override back.
-    process.env.UPLOADS_MAX_PENDING_PER_CLIENT = env.UPLOADS_MAX_PENDING_PER_CLIENT;
-    if (env.UPLOADS_MAX_PENDING_PER_CLIENT === undefined) delete process.env.UPLOADS_MAX_PENDING_PER_CLIENT;
+    const capped = await startReplica({ UPLOADS_MAX_PENDING_PER_CLIENT: '2' });
     try {
       const { key, user } = await client();
       const photo = fake.addPhoto();
@@ -116,6 +126,25 @@ describe('replacing a photo through the job queue', () => {
       for (const id of [up.body.job_id, rep.body.job_id] as string[]) expect((await cancel(key, id)).status).toBe(200);
     } finally {
       await capped.close();
+    }
+  });
+
+  it('counts in the same per-user `upload` rate-limit class as uploads: an upload and a replacement use a quota of 2', async () => {
+    const limited = await startReplica({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_USER_UPLOAD_LIMIT: '2' });
+    try {
+      const { key, user } = await client();
+      const photo = fake.addPhoto();
+      const up = await sendUpload(limited.url, key.api_key, user, { bytes: 500 });
+      const rep = await sendReplace(limited.url, key.api_key, user, photo.id, 500);
+      expect([up.status, rep.status]).toEqual([202, 202]);
+      const over = await sendReplace(limited.url, key.api_key, user, photo.id, 500);
+      expect(over.status).toBe(429);
+      expect(over.body.type).not.toContain('upload-queue-full');
+      expect(over.headers['retry-after']).toEqual(expect.any(String));
+      expect(await jobsOf(key.client_id)).toHaveLength(2);
+      for (const id of [up.body.job_id, rep.body.job_id] as string[]) expect((await cancel(key, id)).status).toBe(200);
+    } finally {
+      await limited.close();
     }
   });
 
