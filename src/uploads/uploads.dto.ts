@@ -47,7 +47,7 @@ export const REPLACE_FIELD_NAMES = ['priority'] as const;
 export const FLICKR_PHOTO_ID = /^[0-9]{1,20}$/;
 
 export class ReplaceParams extends UserParams {
-  @ApiProperty({ example: '52981234567', description: 'the Flickr id of a photo of this user (digits)' })
+  @ApiProperty({ example: '52981234567', pattern: FLICKR_PHOTO_ID.source, description: 'the Flickr id of a photo of this user (digits)' })
   @Matches(FLICKR_PHOTO_ID, { message: 'photo_id must be a Flickr photo id (1-20 digits)' })
   photo_id!: string;
 }
