@@ -25,7 +25,8 @@ class RedisLifecycle implements OnApplicationShutdown {
     {
       provide: Redis,
       inject: [RedisConnectionFactory],
-      useFactory: (factory: RedisConnectionFactory) => factory.create('app'),
+      // Auto-pipelining: commands issued in the same tick by concurrent requests share one write to Redis.
+      useFactory: (factory: RedisConnectionFactory) => factory.create('app', { enableAutoPipelining: true }),
     },
     RedisLifecycle,
     RedisHealthIndicator,
