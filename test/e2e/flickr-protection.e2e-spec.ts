@@ -24,7 +24,16 @@ describe('upstream protection through the gateway', () => {
   beforeAll(async () => {
     fake = await FakeFlickr.start({ origins: REAL_FLICKR_ORIGINS });
     t = await startTestApp({
-      env: { ...AUTH_TEST_ENV, ...fakeFlickrEnv(fake), FLICKR_BUDGET_LIMIT: String(BUDGET), FLICKR_BREAKER_OPEN_MS: String(OPEN_MS), RATE_LIMIT_USER_WRITE_LIMIT: '2' },
+      env: {
+        ...AUTH_TEST_ENV,
+        ...fakeFlickrEnv(fake),
+        FLICKR_BUDGET_LIMIT: String(BUDGET),
+        // One client here: without a reserve for newcomers it may use the app's whole budget (the reserve and
+        // the shares are tested in flickr-fairness.e2e-spec.ts).
+        FLICKR_BUDGET_RESERVE_PERCENT: '0',
+        FLICKR_BREAKER_OPEN_MS: String(OPEN_MS),
+        RATE_LIMIT_USER_WRITE_LIMIT: '2',
+      },
     });
     apiKey = (await createApiKey(t.app)).api_key;
     await connectViaOob(t.url, apiKey, 'p-1');

@@ -1,0 +1,91 @@
+import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
+import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
+import { connectViaOob, fakeFlickrEnv } from '../support/factories/flickr.factory';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+const PROBLEM = 'urn:flickr-gateway:problem:';
+const BUDGET = 20;
+const WINDOW_S = 60;
+const READ = 'flickr.people.getInfo';
+
+/**
+ * Two clients share the gateway's Flickr app and its small budget (20 per minute, reserve 5 % = 1, so a share of
+ * 9.5 each): A floods with uncached calls, B keeps being served up to its share; A is refused with a 429 whose
+ * Retry-After is when its own first calls leave the window.
+ */
+describe('a fair share of the shared Flickr budget', () => {
+  let fake: FakeFlickr;
+  let t: TestApp;
+  let keyA: string;
+  let keyB: string;
+  const call = (apiKey: string, userId: string) =>
+    fetch(`${t.url}/v1/users/${userId}/flickr/${READ}`, {
+      method: 'POST',
+      // Cache-Control: no-cache bypasses the read cache: every call goes upstream.
+      headers: { 'x-api-key': apiKey, 'content-type': 'application/json', 'cache-control': 'no-cache' },
+      body: JSON.stringify({ user_id: '12345678@N00' }),
+    });
+
+  beforeAll(async () => {
+    fake = await FakeFlickr.start({ origins: REAL_FLICKR_ORIGINS });
+    t = await startTestApp({
+      env: {
+        ...AUTH_TEST_ENV,
+        ...fakeFlickrEnv(fake),
+        FLICKR_BUDGET_LIMIT: String(BUDGET),
+        FLICKR_BUDGET_WINDOW_MS: String(WINDOW_S * 1000),
+        FLICKR_BUDGET_RESERVE_PERCENT: '5',
+        // The gateway's own per-user quotas must not be what stops A.
+        RATE_LIMIT_ENABLED: 'false',
+      },
+    });
+    keyA = (await createApiKey(t.app)).api_key;
+    keyB = (await createApiKey(t.app)).api_key;
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fake?.close();
+  });
+
+  it("A floods; B's calls keep succeeding up to its share; A gets 429 flickr-fair-share-exceeded with the window's Retry-After", async () => {
+    const beforeA = Date.now();
+    // Connecting spends the budget too (request and access token: 2 calls per client).
+    await connectViaOob(t.url, keyA, 'a-1');
+    await connectViaOob(t.url, keyB, 'b-1');
+    // B is active (it asked within the window) before A floods.
+    expect((await call(keyB, 'b-1')).status).toBe(200);
+    const upstreamBefore = fake.callsTo(READ);
+
+    const flood: Response[] = [];
+    for (let i = 0; i < 30; i++) flood.push(await call(keyA, 'a-1'));
+    const servedA = flood.filter((r) => r.status === 200).length;
+    const refusedA = flood.filter((r) => r.status !== 200);
+    // A's share is 9.5 of the 19 shared calls: it is served while it has made fewer (its OAuth calls included).
+    expect(servedA).toBeGreaterThanOrEqual(6);
+    expect(servedA).toBeLessThanOrEqual(10);
+    expect(fake.callsTo(READ)).toBe(upstreamBefore + servedA);
+    expect(refusedA).toHaveLength(30 - servedA);
+    for (const refusal of refusedA) expect(refusal.status).toBe(429);
+    const problem = (await refusedA[0]!.json()) as Record<string, unknown>;
+    expect(problem).toMatchObject({ type: `${PROBLEM}flickr-fair-share-exceeded`, share: 9, windowSeconds: WINDOW_S });
+    // Retry-After: when A's oldest call (made after beforeA) leaves the 60 s window, so within it and not before
+    // the part of the window that has not passed yet.
+    const retryAfter = Number(refusedA[0]!.headers.get('retry-after'));
+    const elapsedS = (Date.now() - beforeA) / 1000;
+    expect(retryAfter).toBeLessThanOrEqual(WINDOW_S);
+    expect(retryAfter).toBeGreaterThanOrEqual(Math.floor(WINDOW_S - elapsedS));
+    expect(problem.retryAfterSeconds).toBe(retryAfter);
+
+    // B, while A is refused: served until it reaches its own share (2 OAuth + 1 + 7 = 10 ≥ 9.5).
+    const servedB: number[] = [];
+    for (let i = 0; i < 7; i++) servedB.push((await call(keyB, 'b-1')).status);
+    expect(servedB).toEqual(Array(7).fill(200));
+    // A is still refused, without reaching Flickr: over its share (429), or the window is now full (B used its share
+    // too: 503 flickr-budget-exhausted for everyone).
+    const reached = fake.callsTo(READ);
+    const again = await call(keyA, 'a-1');
+    expect([429, 503]).toContain(again.status);
+    expect(Number(again.headers.get('retry-after'))).toBeLessThanOrEqual(WINDOW_S);
+    expect(fake.callsTo(READ)).toBe(reached);
+  });
+});
