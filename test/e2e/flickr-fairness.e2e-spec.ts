@@ -1,7 +1,8 @@
 import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
-import { connectViaOob, fakeFlickrEnv } from '../support/factories/flickr.factory';
+import { fakeFlickrEnv } from '../support/factories/flickr.factory';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { connectUser } from '../support/uploads';
 
 const PROBLEM = 'urn:flickr-gateway:problem:';
 const BUDGET = 20;
@@ -39,8 +40,12 @@ describe('a fair share of the shared Flickr budget', () => {
         RATE_LIMIT_ENABLED: 'false',
       },
     });
-    keyA = (await createApiKey(t.app)).api_key;
-    keyB = (await createApiKey(t.app)).api_key;
+    const a = await createApiKey(t.app);
+    const b = await createApiKey(t.app);
+    [keyA, keyB] = [a.api_key, b.api_key];
+    // Connected straight through the Flickr client (not the gateway's OAuth routes), so the budget is untouched.
+    await connectUser(t.app, fake, a.client_id, 'a-1');
+    await connectUser(t.app, fake, b.client_id, 'b-1');
   });
   afterAll(async () => {
     await t?.close();
@@ -48,44 +53,44 @@ describe('a fair share of the shared Flickr budget', () => {
   });
 
   it("A floods; B's calls keep succeeding up to its share; A gets 429 flickr-fair-share-exceeded with the window's Retry-After", async () => {
-    const beforeA = Date.now();
-    // Connecting spends the budget too (request and access token: 2 calls per client).
-    await connectViaOob(t.url, keyA, 'a-1');
-    await connectViaOob(t.url, keyB, 'b-1');
     // B is active (it asked within the window) before A floods.
     expect((await call(keyB, 'b-1')).status).toBe(200);
     const upstreamBefore = fake.callsTo(READ);
+    const beforeA = Date.now();
 
     const flood: Response[] = [];
     for (let i = 0; i < 30; i++) flood.push(await call(keyA, 'a-1'));
     const servedA = flood.filter((r) => r.status === 200).length;
     const refusedA = flood.filter((r) => r.status !== 200);
-    // A's share is 9.5 of the 19 shared calls: it is served while it has made fewer (its OAuth calls included).
-    expect(servedA).toBeGreaterThanOrEqual(6);
-    expect(servedA).toBeLessThanOrEqual(10);
+    // A's share is 9.5 of the 19 shared calls: served while it has made fewer (10 calls); an 11th would borrow
+    // from the 8.5 B is still owed.
+    expect(servedA).toBe(10);
     expect(fake.callsTo(READ)).toBe(upstreamBefore + servedA);
     expect(refusedA).toHaveLength(30 - servedA);
     for (const refusal of refusedA) expect(refusal.status).toBe(429);
     const problem = (await refusedA[0]!.json()) as Record<string, unknown>;
     expect(problem).toMatchObject({ type: `${PROBLEM}flickr-fair-share-exceeded`, share: 9, windowSeconds: WINDOW_S });
-    // Retry-After: when A's oldest call (made after beforeA) leaves the 60 s window, so within it and not before
-    // the part of the window that has not passed yet.
+    // Retry-After: when A's first call (made after beforeA) leaves the 60 s window: not later than the window,
+    // not earlier than the part of it that has not passed yet.
     const retryAfter = Number(refusedA[0]!.headers.get('retry-after'));
     const elapsedS = (Date.now() - beforeA) / 1000;
     expect(retryAfter).toBeLessThanOrEqual(WINDOW_S);
     expect(retryAfter).toBeGreaterThanOrEqual(Math.floor(WINDOW_S - elapsedS));
     expect(problem.retryAfterSeconds).toBe(retryAfter);
 
-    // B, while A is refused: served until it reaches its own share (2 OAuth + 1 + 7 = 10 ≥ 9.5).
+    // B, while A is refused: served up to its own share (1 + 9 = 10 calls).
     const servedB: number[] = [];
-    for (let i = 0; i < 7; i++) servedB.push((await call(keyB, 'b-1')).status);
-    expect(servedB).toEqual(Array(7).fill(200));
-    // A is still refused, without reaching Flickr: over its share (429), or the window is now full (B used its share
-    // too: 503 flickr-budget-exhausted for everyone).
+    for (let i = 0; i < 9; i++) servedB.push((await call(keyB, 'b-1')).status);
+    expect(servedB).toEqual(Array(9).fill(200));
+    expect(fake.callsTo(READ)).toBe(upstreamBefore + 19); // A's 10 and B's 9 since B's first call
+    // The window is full now (20 of 20): everyone gets 503 flickr-budget-exhausted, without reaching Flickr.
     const reached = fake.callsTo(READ);
-    const again = await call(keyA, 'a-1');
-    expect([429, 503]).toContain(again.status);
-    expect(Number(again.headers.get('retry-after'))).toBeLessThanOrEqual(WINDOW_S);
+    for (const key of [keyA, keyB]) {
+      const full = await call(key, key === keyA ? 'a-1' : 'b-1');
+      expect(full.status).toBe(503);
+      expect(await full.json()).toMatchObject({ type: `${PROBLEM}flickr-budget-exhausted` });
+      expect(Number(full.headers.get('retry-after'))).toBeLessThanOrEqual(WINDOW_S);
+    }
     expect(fake.callsTo(READ)).toBe(reached);
   });
 });
