@@ -54,7 +54,8 @@ export class RequestPipelineGuard implements CanActivate {
     // one today; should one appear, its users share nothing with any client's.)
     const userId = (request.params as Record<string, unknown> | undefined)?.user_id;
     if (typeof userId === 'string') requestContext.user = { clientId: requestContext.principal?.clientId ?? PUBLIC_CLIENT, userId };
-    await this.rateLimits.canActivate(context);
+    // Probes and scrapes are never limited: skip the throttler's per-window metadata lookups entirely.
+    if (!RateLimitGuard.unlimited(request.url)) await this.rateLimits.canActivate(context);
     return true;
   }
 

@@ -46,6 +46,11 @@ export class RateLimitGuard extends ThrottlerGuard {
     super(options, storage, reflector);
   }
 
+  /** Whether a request to `url` is never limited (probes, scrapes, API docs): the pipeline need not call the guard. */
+  static unlimited(url: string): boolean {
+    return UNLIMITED.test(url);
+  }
+
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<CollectingRequest>();
     const pending: PendingWindow[] = [];
