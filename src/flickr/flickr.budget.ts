@@ -28,6 +28,12 @@ export function budgetKey(appId: string): string {
   return appId === DEFAULT_APP_ID ? 'rl:flickr-budget' : `rl:flickr-budget@${appId}`;
 }
 
+/** A caller's weight: a positive number, 1 unless given (a weight of 0 would make every share 0). */
+function weightOf(caller?: BudgetCaller): number {
+  const weight = caller?.weight;
+  return weight !== undefined && Number.isFinite(weight) && weight > 0 ? weight : 1;
+}
+
 /** Legacy name of the gateway app's window key. */
 export const BUDGET_KEY = budgetKey(DEFAULT_APP_ID);
 
@@ -176,7 +182,7 @@ export class FlickrBudget {
         'fgwFlickrAdmit',
         ADMIT_LUA,
         [appKey, `${appKey}:client:${clientId}`, `${appKey}:active`, `${appKey}:weights`, breaker.state, breaker.probe],
-        [this.settings.windowMs, limit, reserve, clientId, caller?.weight ?? 1, this.nextMember(), this.settings.probeLockMs],
+        [this.settings.windowMs, limit, reserve, clientId, weightOf(caller), this.nextMember(), this.settings.probeLockMs],
       )) as number[];
     } catch {
       return this.takeLocally(app.id, limit);

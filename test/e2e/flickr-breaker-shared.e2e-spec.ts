@@ -53,9 +53,17 @@ describe('the circuit breaker is shared by all replicas', () => {
     expect((await call(second.url, 'flickr.test.login')).status).toBe(200);
 
     fake.rateLimit({ match: 'flickr.test.login', times: 3 });
-    const seen: number[] = [];
-    for (let i = 0; i < 3; i++) seen.push((await call(t.url, 'flickr.test.login')).status);
-    expect(seen).toEqual([503, 503, 503]); // Flickr's 429s, answered 503 flickr-error
+    const seen: Array<[number, string | null]> = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await call(t.url, 'flickr.test.login');
+      seen.push([res.status, res.headers.get('retry-after')]);
+    }
+    // Flickr's 429s, answered 503 flickr-error; the third opened the breaker: its Retry-After is the open period.
+    expect(seen).toEqual([
+      [503, '30'],
+      [503, '30'],
+      [503, String(OPEN_MS / 1000)],
+    ]);
 
     const before = fake.calls();
     for (const method of ['flickr.test.login', 'flickr.people.getInfo']) {

@@ -50,6 +50,9 @@ describe('FlickrBudget', () => {
     expect(store.calls[1]!.args.slice(0, 5)).toEqual([WINDOW, 40, 2, '', 1]);
     // Every call is a distinct member of the window.
     expect(store.calls[0]!.args[5]).not.toBe(store.calls[1]!.args[5]);
+    // A weight that would make every share 0 (or NaN) counts as 1.
+    for (const weight of [0, -2, Number.NaN]) await b.take({ id: 'default' }, { clientId: 'c2', weight });
+    expect(store.calls.slice(2).map((c) => c.args[4])).toEqual([1, 1, 1]);
   });
 
   it("maps the script's verdicts: budget spent, over the fair share, circuit open, and a half-open probe", async () => {
