@@ -1,9 +1,5 @@
+import { BoundedTtlMap } from '../common/cache/bounded-ttl-map';
 import type { Principal } from '../common/http/request-context';
-
-interface Entry {
-  principal: Principal;
-  expiresAt: number;
-}
 
 /**
  * Remembers successful verifications for a short time so bcrypt does not run on
@@ -12,26 +8,22 @@ interface Entry {
  * Only successes are stored. Bounded: the oldest entry goes first.
  */
 export class VerificationCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: BoundedTtlMap<string, Principal>;
 
   constructor(
-    private readonly ttlMs: number,
-    private readonly maxEntries: number,
+    ttlMs: number,
+    maxEntries: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.entries = new BoundedTtlMap({ ttlMs, maxEntries, now });
+  }
 
   get enabled(): boolean {
-    return this.ttlMs > 0;
+    return this.entries.enabled;
   }
 
   get(name: string): Principal | undefined {
-    const entry = this.entries.get(name);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= this.now()) {
-      this.entries.delete(name);
-      return undefined;
-    }
-    return entry.principal;
+    return this.entries.get(name);
   }
 
   /**
@@ -39,8 +31,8 @@ export class VerificationCache {
    * (refresh-ahead), so a busy key's requests never all wait on bcrypt when the entry expires.
    */
   dueForRefresh(name: string): boolean {
-    const entry = this.entries.get(name);
-    return entry !== undefined && entry.expiresAt - this.now() < this.ttlMs / 5;
+    const expiresAt = this.entries.expiresAt(name);
+    return expiresAt !== undefined && expiresAt - this.now() < this.entries.ttlMs / 5;
   }
 
   /** Drops one entry (its key failed verification). */
@@ -50,17 +42,12 @@ export class VerificationCache {
 
   /** Stores a success until the TTL or `notAfter` (key expiry, end of a rotation grace), whichever is first. */
   set(name: string, principal: Principal, notAfter?: number): void {
-    if (!this.enabled) return;
-    const expiresAt = Math.min(this.now() + this.ttlMs, notAfter ?? Number.POSITIVE_INFINITY);
-    if (expiresAt <= this.now()) return;
-    this.entries.delete(name);
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(name, { principal, expiresAt });
+    this.entries.set(name, principal, { notAfter });
   }
 
   /** Drops every entry of one key (all of its secrets). */
   invalidate(keyId: string): void {
-    for (const [name, entry] of this.entries) if (entry.principal.keyId === keyId) this.entries.delete(name);
+    this.entries.deleteWhere((principal) => principal.keyId === keyId);
   }
 
   get size(): number {

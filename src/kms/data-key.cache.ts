@@ -1,3 +1,5 @@
+import { BoundedTtlMap } from '../common/cache/bounded-ttl-map';
+
 /**
  * Unwrapped data keys, bounded by count (LRU) and age. A hit saves a round trip
  * to the key service on every read. Why these bounds are safe: see docs/security/encryption.md.
@@ -5,16 +7,14 @@
  * await, and the JS heap gives no guarantee a zeroed copy is the only copy anyway.
  */
 export class DataKeyCache {
-  private readonly entries = new Map<string, { key: Buffer; expiresAt: number }>();
+  private readonly entries: BoundedTtlMap<string, Buffer>;
   private readonly inflight = new Map<string, Promise<Buffer>>();
   hits = 0;
   misses = 0;
 
-  constructor(
-    private readonly maxEntries: number,
-    private readonly ttlMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(maxEntries: number, ttlMs: number, now: () => number = Date.now) {
+    this.entries = new BoundedTtlMap({ maxEntries, ttlMs, now, touchOnRead: true });
+  }
 
   get size(): number {
     return this.entries.size;
@@ -47,25 +47,11 @@ export class DataKeyCache {
   }
 
   peek(id: string): Buffer | undefined {
-    const entry = this.entries.get(id);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= this.now()) {
-      this.entries.delete(id);
-      return undefined;
-    }
-    // Re-insert to mark as most recently used (Map keeps insertion order).
-    this.entries.delete(id);
-    this.entries.set(id, entry);
-    return entry.key;
+    return this.entries.get(id);
   }
 
   set(id: string, key: Buffer): void {
-    if (this.maxEntries === 0 || this.ttlMs === 0) return;
-    this.entries.delete(id);
-    this.entries.set(id, { key, expiresAt: this.now() + this.ttlMs });
-    while (this.entries.size > this.maxEntries) {
-      this.entries.delete(this.entries.keys().next().value!);
-    }
+    this.entries.set(id, key);
   }
 
   clear(): void {
