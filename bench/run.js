@@ -11,6 +11,7 @@
  *
  * Sections (all by default; `--scale` alone runs only "scale"):
  *  health     (1) GET /health/live of the app vs bare Fastify (bench/bare-fastify.js).        target ≥ 0.75
+ *             Beside them, reported only: the smallest NestJS + Fastify app (bench/minimal-nest.js), the framework's floor.
  *  proxy      (2) POST /v1/users/:user_id/flickr/flickr.photos.getInfo with X-API-Key, rate limits on
  *                 (set high), request log on, answered from the response cache, vs bare Fastify
  *                 answering the captured bytes and headers from memory;                     target ≥ 0.50
@@ -376,10 +377,14 @@ async function main() {
     if (on('health')) {
       console.log('\n(1) GET /health/live: app vs bare Fastify');
       const url = (t) => `${t.base}/health/live`;
+      // The framework's floor beside them: the smallest NestJS + Fastify app (bench/minimal-nest.js), reported only.
+      const nest = track(await startServer([path.join(__dirname, 'minimal-nest.js')], {}));
       results.health = await alternate('health', {
         app: (w) => measure(url(app), { pids: [app.child.pid], ...(w && { duration: WARMUP }) }),
         bare: (w) => measure(url(bare), { pids: [bare.child.pid], ...(w && { duration: WARMUP }) }),
+        nest: (w) => measure(url(nest), { pids: [nest.child.pid], ...(w && { duration: WARMUP }) }),
       });
+      await stop(nest);
     }
 
     // (2) and (3)
@@ -586,6 +591,11 @@ function verdicts(r) {
     const ratio = avg(r.health.app, 'rps') / avg(r.health.bare, 'rps');
     check('(1) GET /health/live, app / bare Fastify', ratio.toFixed(3), ratio >= TARGETS.health, `≥ ${TARGETS.health}`,
       `app ${side(r.health.app)}; bare ${side(r.health.bare)}`);
+    if (r.health.nest) {
+      const floor = avg(r.health.nest, 'rps') / avg(r.health.bare, 'rps');
+      check('(1) floor: minimal NestJS + Fastify / bare', floor.toFixed(3), true, 'reported',
+        `minimal NestJS ${side(r.health.nest)}; the gateway reaches ${(ratio / floor).toFixed(3)} of it`);
+    }
   }
   if (r.proxy) {
     const bare = avg(r.proxy.bare, 'rps');
