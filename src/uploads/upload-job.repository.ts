@@ -1,9 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
+import { type CursorPosition, keysetFilter } from '../common/pagination/cursor';
 import { UPLOAD_JOB_MODEL, type FinalUploadStatus, type UploadJobRecord, type UploadStatus } from './upload-job.schema';
 
 const FINAL_STATUSES: readonly FinalUploadStatus[] = ['completed', 'failed', 'expired', 'cancelled'];
+
+/** What GET /v1/uploads filters a client's jobs on; every field optional, combined with AND. */
+export interface UploadJobListFilter {
+  user_id?: string;
+  status?: UploadStatus;
+  /** Inclusive lower bound on created_at. */
+  from?: Date;
+  /** Exclusive upper bound on created_at. */
+  to?: Date;
+}
 
 /** Adapter over `upload_jobs`; every state change is a conditional update on the current status. */
 @Injectable()
@@ -37,6 +48,19 @@ export class UploadJobRepository {
       .find({ client_id: clientId, user_id: userId, status: 'queued' }, { job_id: 1, client_id: 1, priority: 1, _id: 0 })
       .lean<Array<Pick<UploadJobRecord, 'job_id' | 'client_id' | 'priority'>>>()
       .exec();
+  }
+
+  /**
+   * One page of a client's jobs in (created_at, job_id) order, strictly after `after`. Served by the
+   * (client_id[, user_id | status], created_at, job_id) indexes of upload-job.schema.ts; with both user and
+   * status the user's index is used and the status checked on its range. job_id, not _id, breaks ties: it is
+   * the same value on current records and a string on every record.
+   */
+  listOfClient(clientId: string, filter: UploadJobListFilter, limit: number, after?: CursorPosition): Promise<UploadJobRecord[]> {
+    const query: Record<string, unknown> = { client_id: clientId, ...keysetFilter('created_at', 'job_id', { from: filter.from, to: filter.to }, after) };
+    if (filter.user_id !== undefined) query.user_id = filter.user_id;
+    if (filter.status !== undefined) query.status = filter.status;
+    return this.jobs.find(query).sort({ created_at: 1, job_id: 1 }).limit(limit).lean<UploadJobRecord[]>().exec();
   }
 
   async setTicket(jobId: string, ticketId: string): Promise<void> {

@@ -116,6 +116,11 @@ export const UploadJobSchema = new Schema<UploadJobRecord & { _id: string }>(
 UploadJobSchema.index({ status: 1, created_at: 1 });
 // Erasure finds a scoped user's queued jobs.
 UploadJobSchema.index({ client_id: 1, user_id: 1, status: 1 });
+// GET /v1/uploads pages a client's jobs in (created_at, job_id) order, all of them, one user's or those in one
+// status: each page is one range of one of these (docs/queue.md, Listing jobs).
+UploadJobSchema.index({ client_id: 1, created_at: 1, job_id: 1 });
+UploadJobSchema.index({ client_id: 1, user_id: 1, created_at: 1, job_id: 1 });
+UploadJobSchema.index({ client_id: 1, status: 1, created_at: 1, job_id: 1 });
 // Retention: MongoDB deletes a finished record at its purge_at (unfinished ones hold null, which a TTL index
 // ignores). FerretDB 1.x refuses TTL indexes; the worker's UploadRetentionSweeper deletes them there (and here).
 UploadJobSchema.index({ purge_at: 1 }, { expireAfterSeconds: 0 });

@@ -1,12 +1,15 @@
-import { Controller, Delete, Get, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiConsumes, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiRequestTimeoutResponse, ApiServiceUnavailableResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnprocessableEntityResponse, ApiUnsupportedMediaTypeResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Authenticated, CurrentPrincipal } from '../common/http/route-access';
 import type { Principal } from '../common/http/request-context';
+import type { Page } from '../common/pagination/cursor';
 import { Consumes } from '../common/http/content-type.guard';
 import { RateLimitClassOf } from '../rate-limit/rate-limit.decorators';
 import { UserParams } from '../users/users.controller';
 import { JobIdParams, ReplaceFormDoc, ReplaceParams, UploadAcceptedView, UploadFormDoc, UploadJobView } from './uploads.dto';
+import { UploadListService } from './upload-list.service';
+import { UploadJobPageResponse, UploadsListQuery } from './uploads-list.dto';
 import { UploadsService } from './uploads.service';
 
 /** Uploads through the job queue (docs/queue.md). */
@@ -14,7 +17,10 @@ import { UploadsService } from './uploads.service';
 @Authenticated('client')
 @Controller('v1')
 export class UploadsController {
-  constructor(private readonly uploads: UploadsService) {}
+  constructor(
+    private readonly uploads: UploadsService,
+    private readonly lists: UploadListService,
+  ) {}
 
   @Post('users/:user_id/uploads')
   @HttpCode(202)
@@ -68,6 +74,15 @@ export class UploadsController {
     @Req() req: FastifyRequest,
   ): Promise<UploadAcceptedView> {
     return this.uploads.accept(principal, params.user_id, idempotencyKey, req.raw, { kind: 'replace', photoId: params.photo_id });
+  }
+
+  @Get('uploads')
+  @ApiOperation({ summary: 'The calling client\'s upload and replace jobs, oldest first, a page at a time; filters: user_id, status, from/to (created_at)' })
+  @ApiOkResponse({ type: UploadJobPageResponse })
+  @ApiBadRequestResponse({ description: 'validation-failed problem: malformed filter, time range (from not before to), limit outside 1-500, or a cursor this API did not return' })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: UploadsListQuery): Promise<Page<UploadJobView>> {
+    const { user_id, status, from, to } = query;
+    return this.lists.page(principal.clientId, { user_id, status, from, to }, query.limit, query.cursor);
   }
 
   @Get('uploads/:job_id')

@@ -13,6 +13,7 @@ import { UploadIdempotencyStore } from './upload-idempotency.store';
 import { UploadJobRepository } from './upload-job.repository';
 import { UPLOAD_IDEMPOTENCY_MODEL, UPLOAD_JOB_MODEL, UploadIdempotencySchema, UploadJobSchema } from './upload-job.schema';
 import { UploadLanesStore } from './upload-lanes.store';
+import { UploadListService } from './upload-list.service';
 import { UploadLifecycle } from './upload-lifecycle.service';
 import { UploadReconciler } from './upload-reconciler.service';
 import { UploadRetentionSweeper } from './upload-retention.sweeper';
@@ -56,7 +57,7 @@ export class UploadsCoreModule {}
 @Module({
   imports: [UploadsCoreModule, AuthModule, UsersModule],
   controllers: [UploadsController],
-  providers: [UploadsService, UploadsHttpPlumbing],
+  providers: [UploadsService, UploadListService, UploadsHttpPlumbing],
 })
 export class UploadsModule {}
 

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model, Types } from 'mongoose';
+import { type CursorPosition, keysetFilter } from '../common/pagination/cursor';
 import { type ScopedUser, scopedUserKey } from './user.identity';
 import { type FlickrConnection, LEGACY_USER_ID_INDEX, USER_MODEL, type UserRecord } from './user.schema';
 
@@ -107,6 +108,18 @@ export class UserRepository implements OnModuleInit, OnModuleDestroy {
       .updateMany({ ...filter, _id: { $in: found.map((r) => r._id) } }, { $set: { 'flickr.state': 'reauthorization_required', 'flickr.changed_at': at } })
       .exec();
     return found;
+  }
+
+  /**
+   * One page of a client's users in (created_at, user_id) order, strictly after `after`; with `state`, only
+   * users whose connection is in it (`null`: no connection). user_id, not _id, breaks ties: it is unique within
+   * a client and has one type (legacy records not yet migrated have an ObjectId _id). Served by the
+   * (client_id[, flickr.state], created_at, user_id) indexes of user.schema.ts as one index range.
+   */
+  listOfClient(clientId: string, state: FlickrConnection['state'] | null | undefined, limit: number, after?: CursorPosition): Promise<UserRecord[]> {
+    const filter: Record<string, unknown> = { client_id: clientId, ...keysetFilter('created_at', 'user_id', {}, after) };
+    if (state !== undefined) filter['flickr.state'] = state;
+    return this.users.find(filter).sort({ created_at: 1, user_id: 1 }).limit(limit).lean<UserRecord[]>().exec();
   }
 
   async deleteRecord(record: UserRecord): Promise<boolean> {

@@ -63,8 +63,12 @@ export const UserSchema = new Schema<UserRecord>(
   },
   { collection: 'users', versionKey: false },
 );
-// Listing a client's users; lookups use _id.
+// A client's users by user_id (legacy lookups, the app switch); lookups of one user use _id.
 UserSchema.index({ client_id: 1, user_id: 1 });
+// GET /v1/users pages in (created_at, user_id) order, all users or those in one connection state (`null`:
+// never connected): each page is one range of one of these indexes (docs/authentication.md, Listing users).
+UserSchema.index({ client_id: 1, created_at: 1, user_id: 1 });
+UserSchema.index({ client_id: 1, 'flickr.state': 1, created_at: 1, user_id: 1 });
 
 /** The pre-scoping unique index on the bare user_id; dropped by the scope migration. */
 export const LEGACY_USER_ID_INDEX = 'user_id_1';

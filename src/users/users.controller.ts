@@ -1,32 +1,18 @@
-import { Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
-import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
 import { Authenticated, CurrentPrincipal } from '../common/http/route-access';
 import type { Principal } from '../common/http/request-context';
+import type { Page } from '../common/pagination/cursor';
 import { UserConnectionService } from './user-connection.service';
+import { UserListService } from './user-list.service';
 import { toUserView, UserOwnershipService, type UserView } from './user-ownership.service';
+import { UserPageResponse, UserResponse, UsersListQuery } from './users.dto';
 
 export class UserParams {
   @ApiProperty({ example: 'user-42', description: '1-128 of A-Z a-z 0-9 . _ : -' })
   @Matches(/^[A-Za-z0-9._:-]{1,128}$/, { message: 'user_id must be 1-128 of A-Z a-z 0-9 . _ : -' })
   user_id!: string;
-}
-
-class FlickrConnectionResponse {
-  @ApiProperty({ enum: ['not_connected', 'connected', 'reauthorization_required'] }) state!: string;
-  @ApiPropertyOptional({ example: '12345678@N00' }) nsid?: string;
-  @ApiPropertyOptional() username?: string;
-  @ApiPropertyOptional() fullname?: string;
-  @ApiPropertyOptional({ enum: ['read', 'write', 'delete'] }) perms?: string;
-  @ApiPropertyOptional() connected_at?: Date;
-  @ApiPropertyOptional() changed_at?: Date;
-}
-
-class UserResponse {
-  @ApiProperty() user_id!: string;
-  @ApiProperty() created_at!: Date;
-  @ApiProperty({ type: FlickrConnectionResponse, description: 'the Flickr connection state; never a token or secret' })
-  flickr!: FlickrConnectionResponse;
 }
 
 /** Users of the calling client and their Flickr connection state. */
@@ -37,7 +23,16 @@ export class UsersController {
   constructor(
     private readonly ownership: UserOwnershipService,
     private readonly connections: UserConnectionService,
+    private readonly lists: UserListService,
   ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The users of the calling client, oldest first, a page at a time; optionally only those in one connection state' })
+  @ApiOkResponse({ type: UserPageResponse })
+  @ApiBadRequestResponse({ description: 'validation-failed problem: unknown state, limit outside 1-500, or a cursor this API did not return' })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: UsersListQuery): Promise<Page<UserView>> {
+    return this.lists.page(principal.clientId, { state: query.state }, query.limit, query.cursor);
+  }
 
   @Get(':user_id')
   @ApiOperation({ summary: 'A user of the calling client, with its Flickr connection state' })

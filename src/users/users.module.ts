@@ -5,6 +5,7 @@ import { KmsModule } from '../kms/kms.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { UserChangeBus } from './user-change.bus';
 import { UserConnectionCache } from './user-connection.cache';
+import { UserListService } from './user-list.service';
 import { UserErasure } from './user-erasure';
 import { UserScopeMigrationService } from './user-scope-migration.service';
 import { UserRepository } from './user.repository';
@@ -19,7 +20,7 @@ import { UserOwnershipService } from './user-ownership.service';
  */
 @Module({
   imports: [TokensModule, KmsModule, SecurityEventsModule, MongooseModule.forFeature([{ name: USER_MODEL, schema: UserSchema }])],
-  providers: [UserRepository, UserOwnershipService, UserConnectionCache, UserChangeBus, UserConnectionService, UserErasure, UserScopeMigrationService],
-  exports: [UserOwnershipService, UserConnectionService, UserErasure, UserScopeMigrationService],
+  providers: [UserRepository, UserOwnershipService, UserConnectionCache, UserChangeBus, UserConnectionService, UserErasure, UserScopeMigrationService, UserListService],
+  exports: [UserOwnershipService, UserConnectionService, UserErasure, UserScopeMigrationService, UserListService],
 })
 export class UsersModule {}
