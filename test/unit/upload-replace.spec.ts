@@ -1,25 +1,15 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { loadSlice } from '../../src/config/env.validation';
-import type { FlickrApiService } from '../../src/flickr/flickr-api.service';
-import type { FlickrAppResolver } from '../../src/flickr/flickr-app.resolver';
-import type { FlickrUploadClient } from '../../src/flickr/flickr-upload.client';
-import type { FlickrClient } from '../../src/flickr/flickr.client';
 import { FlickrErrorProblem } from '../../src/flickr/flickr.errors';
-import type { UploadJobRepository } from '../../src/uploads/upload-job.repository';
-import { queuedUploadJob, type FinalUploadStatus, type UploadJobRecord, type UploadStatus } from '../../src/uploads/upload-job.schema';
-import type { UploadLifecycle } from '../../src/uploads/upload-lifecycle.service';
-import type { UploadStagingStore } from '../../src/uploads/upload-staging.store';
-import { FinalUploadError, UploadWorker } from '../../src/uploads/upload-worker.service';
+import { queuedUploadJob, type UploadJobRecord } from '../../src/uploads/upload-job.schema';
+import { FinalUploadError } from '../../src/uploads/upload-worker.service';
 import { fieldErrors, fingerprintParts, formFieldsOf, jobTargetFields, kindOf, NEW_PHOTO, type UploadTarget } from '../../src/uploads/upload.target';
-import { UploadsConfig } from '../../src/uploads/uploads.config';
 import { ReplaceParams } from '../../src/uploads/uploads.dto';
 import { requestFingerprint, toJobView } from '../../src/uploads/uploads.service';
-import type { UserConnectionService } from '../../src/users/user-connection.service';
 import { uploadJobRecord } from '../support/factories/upload-job.factory';
+import { tickets, uploadWorkerHarness } from '../support/upload-worker.harness';
 
 const replaceOf = (photoId: string): UploadTarget => ({ kind: 'replace', photoId });
 
@@ -65,65 +55,11 @@ describe('replace: the rules that differ from an upload (src/uploads/upload.targ
   });
 });
 
-/** The job repository replaced by an in-memory one (same methods as in upload-worker.service.spec.ts). */
-class MemoryJobs {
-  readonly records = new Map<string, UploadJobRecord>();
-  async findById(jobId: string) {
-    const r = this.records.get(jobId);
-    return r ? { ...r } : null;
-  }
-  async transition(jobId: string, from: readonly UploadStatus[], set: Partial<UploadJobRecord>, inc?: { attempts?: number }) {
-    const r = this.records.get(jobId);
-    if (!r || !from.includes(r.status)) return null;
-    Object.assign(r, set);
-    if (inc?.attempts) r.attempts += inc.attempts;
-    return { ...r };
-  }
-  async setTicket(jobId: string, ticketId: string) {
-    this.records.get(jobId)!.ticket_id = ticketId;
-  }
-}
-
+/** A worker whose jobs are replacements of photo 777; Flickr's ticket for them completes at once. */
 function setup() {
-  const config = loadSlice(UploadsConfig, { UPLOADS_TICKET_POLL_MS: '1' });
-  const jobs = new MemoryJobs();
-  const lifecycle = {
-    finalize: async (jobId: string, from: readonly UploadStatus[], to: FinalUploadStatus, set: Partial<UploadJobRecord> = {}) =>
-      jobs.transition(jobId, from, { ...set, status: to, finished_at: new Date() }),
-    cleanUp: async () => undefined,
-  };
-  const connections = { tokensFor: async () => ({ user: {}, tokens: { token: 'user-token', secret: 'user-secret' } }), markReauthorizationRequired: jest.fn() };
-  const flickr = { upstream: jest.fn(async (_cls: string, call: () => Promise<unknown>) => call()), toProblem: (error: unknown) => error };
-  const calls: Array<{ method: string; params: Record<string, string> }> = [];
-  const client = {
-    call: jest.fn(async (_token: unknown, method: string, params: Record<string, string>) => {
-      calls.push({ method, params });
-      return method === 'flickr.photos.upload.checkTickets' ? { uploader: { ticket: [{ id: params.tickets, complete: 1, photoid: '777' }] } } : {};
-    }),
-  };
-  const uploader = {
-    upload: jest.fn(async () => ({ photoId: 'new-photo' })),
-    replace: jest.fn(async (): Promise<{ photoId: string } | { ticketId: string }> => ({ ticketId: '1-2' })),
-  };
-  const staging = { openRead: jest.fn(() => Readable.from([Buffer.from('bytes')])) };
-  const worker = new UploadWorker(
-    config,
-    jobs as unknown as UploadJobRepository,
-    lifecycle as unknown as UploadLifecycle,
-    staging as unknown as UploadStagingStore,
-    connections as unknown as UserConnectionService,
-    flickr as unknown as FlickrApiService,
-    client as unknown as FlickrClient,
-    uploader as unknown as FlickrUploadClient,
-    // The gateway's app: per-client apps are tested in flickr-apps and the proxy's unit tests.
-    { forClient: async () => ({ id: 'default', consumer: { consumerKey: 'ck', consumerSecret: 'cs' } }) } as unknown as FlickrAppResolver,
-  );
-  const add = (overrides: Partial<UploadJobRecord> = {}) => {
-    const record = uploadJobRecord({ kind: 'replace', photo_id: '777', params: {}, ...overrides });
-    jobs.records.set(record.job_id, record);
-    return record;
-  };
-  return { worker, jobs, client, calls, uploader, flickr, add };
+  const t = uploadWorkerHarness({}, { kind: 'replace', photo_id: '777', params: {} });
+  t.answers['flickr.photos.upload.checkTickets'] = [tickets({ id: '1-2', complete: 1, photoid: '777' })];
+  return t;
 }
 
 describe('UploadWorker running a replacement (adapters replaced)', () => {
@@ -141,7 +77,7 @@ describe('UploadWorker running a replacement (adapters replaced)', () => {
     expect(photoId).toBe('777');
     expect(fields).toEqual({ async: '1' });
     expect(source.bytes).toBe(job.bytes);
-    expect(t.flickr.upstream.mock.calls.map((c) => c[0])).toEqual(['write', 'read']);
+    expect(t.upstreamClasses).toEqual(['write', 'read']);
     expect(t.calls).toEqual([{ method: 'flickr.photos.upload.checkTickets', params: { tickets: '1-2' } }]);
     expect(t.jobs.records.get(job.job_id)).toMatchObject({ status: 'completed', photo_id: '777', ticket_id: '1-2', reason: null });
   });
@@ -171,6 +107,6 @@ describe('UploadWorker running a replacement (adapters replaced)', () => {
     await expect(t.worker.run(legacy.job_id, false)).resolves.toBe('completed');
     expect(t.uploader.replace).not.toHaveBeenCalled();
     expect(t.uploader.upload).toHaveBeenCalledTimes(1);
-    expect(t.jobs.records.get(legacy.job_id)).toMatchObject({ status: 'completed', photo_id: 'new-photo' });
+    expect(t.jobs.records.get(legacy.job_id)).toMatchObject({ status: 'completed', photo_id: 'p-1' });
   });
 });
