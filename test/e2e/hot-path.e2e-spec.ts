@@ -2,12 +2,13 @@ import { getConnectionToken } from '@nestjs/mongoose';
 import type { CommandStartedEvent } from 'mongodb';
 import type { Connection } from 'mongoose';
 import { type Counter, register } from 'prom-client';
-import { ALICE, FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
+import { ALICE, type FakeFlickr } from '../fake-flickr/fake-flickr.server';
 import { startApiProcess, type ApiProcess } from '../support/api-process';
-import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
-import { connectViaOob, fakeFlickrEnv } from '../support/factories/flickr.factory';
+import { createApiKey } from '../support/factories/api-key.factory';
+import { connectViaOob } from '../support/factories/flickr.factory';
 import { waitFor } from '../support/processes';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { startAppOnFakeFlickr } from '../support/fake-flickr-app';
+import type { TestApp } from '../support/test-app';
 import { sharedKmsEnv } from '../support/uploads';
 
 /**
@@ -32,18 +33,13 @@ describe('a cache hit reads nothing: zero MongoDB commands, zero KMS calls', () 
   const commands: string[] = [];
 
   beforeAll(async () => {
-    fake = await FakeFlickr.start({ origins: REAL_FLICKR_ORIGINS });
-    t = await startTestApp({
-      env: {
-        ...AUTH_TEST_ENV,
-        ...fakeFlickrEnv(fake),
-        // Every token read would reach the KMS (no data-key cache), so a decryption cannot hide.
-        KMS_DATA_KEY_CACHE_TTL_MS: '0',
-        // The request log's batch stays in memory during the test (its flush is a MongoDB write of its own).
-        AUDIT_FLUSH_INTERVAL_MS: '600000',
-        USERS_CONNECTION_CACHE_TTL_MS: '60000',
-      },
-    });
+    ({ fake, t } = await startAppOnFakeFlickr({
+      // Every token read would reach the KMS (no data-key cache), so a decryption cannot hide.
+      KMS_DATA_KEY_CACHE_TTL_MS: '0',
+      // The request log's batch stays in memory during the test (its flush is a MongoDB write of its own).
+      AUDIT_FLUSH_INTERVAL_MS: '600000',
+      USERS_CONNECTION_CACHE_TTL_MS: '60000',
+    }));
     apiKey = (await createApiKey(t.app)).api_key;
     await connectViaOob(t.url, apiKey, 'reader', { perms: 'read' });
     // The driver's command monitoring (the app enables it for mongodb_commands_total).
@@ -83,19 +79,12 @@ describe('a change to a user reaches a second API process within 1 s (pub/sub, n
   let t: TestApp;
   let second: ApiProcess;
   let apiKey: string;
-  const env = () => ({
-    ...AUTH_TEST_ENV,
-    ...fakeFlickrEnv(fake),
-    ...kms,
-    // A minute: only the announcement can explain a change seen within a second.
-    USERS_CONNECTION_CACHE_TTL_MS: '60000',
-  });
-  const kms = sharedKmsEnv();
 
   beforeAll(async () => {
-    fake = await FakeFlickr.start({ origins: REAL_FLICKR_ORIGINS });
-    t = await startTestApp({ env: env() });
-    second = await startApiProcess(env());
+    let env: Record<string, string>;
+    // A minute: only the announcement can explain a change seen within a second.
+    ({ fake, t, env } = await startAppOnFakeFlickr({ ...sharedKmsEnv(), USERS_CONNECTION_CACHE_TTL_MS: '60000' }));
+    second = await startApiProcess(env);
     apiKey = (await createApiKey(t.app)).api_key;
   });
   afterAll(async () => {

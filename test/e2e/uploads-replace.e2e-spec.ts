@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { request } from 'node:http';
 import type { IssuedApiKey } from '../../src/auth/api-key.view';
 import { UploadJobRepository } from '../../src/uploads/upload-job.repository';
 import { UploadStagingStore } from '../../src/uploads/upload-staging.store';
@@ -9,55 +8,8 @@ import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.serv
 import { createApiKey } from '../support/factories/api-key.factory';
 import type { AppProcess } from '../support/api-process';
 import { waitFor } from '../support/processes';
-import { startTestApp, type TestApp } from '../support/test-app';
-import { connectedClient, fastUploadEnv, sendUpload, startWorker, type UploadResult } from '../support/uploads';
-
-/**
- * POSTs a multipart replacement of `photoId` as a stream (the same framing as test/support/uploads.ts sendUpload,
- * which only knows the upload route).
- */
-function sendReplace(
-  base: string,
-  apiKey: string,
-  userId: string,
-  photoId: string,
-  bytes: number,
-  fields: Record<string, string> = {},
-  headers: Record<string, string> = {},
-): Promise<UploadResult> {
-  const boundary = `----test${randomBytes(8).toString('hex')}`;
-  const head = Buffer.from(
-    Object.entries(fields)
-      .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
-      .join('') + `--${boundary}\r\nContent-Disposition: form-data; name="photo"; filename="new.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  return new Promise((resolve, reject) => {
-    const req = request(`${base}/v1/users/${encodeURIComponent(userId)}/photos/${encodeURIComponent(photoId)}/replace`, {
-      method: 'POST',
-      headers: {
-        'x-api-key': apiKey,
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-        'content-length': String(head.length + bytes + tail.length),
-        ...headers,
-      },
-    });
-    let answered = false;
-    req.on('response', (res) => {
-      answered = true;
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
-    });
-    req.on('error', (err) => {
-      if (!answered) reject(err);
-    });
-    req.write(head);
-    req.write(Buffer.alloc(bytes, 0xcd));
-    req.end(tail);
-  });
-}
+import { startReplica, startTestApp, type TestApp } from '../support/test-app';
+import { connectedClient, fastUploadEnv, sendReplace, sendUpload, startWorker } from '../support/uploads';
 
 /** Replace over HTTP → GridFS → lanes → Bull → a real worker process → the fake Flickr's replace endpoint. */
 describe('replacing a photo through the job queue', () => {
@@ -93,22 +45,9 @@ describe('replacing a photo through the job queue', () => {
   };
   const cancel = (key: IssuedApiKey, jobId: string) => fetch(`${t.url}/v1/uploads/${jobId}`, { method: 'DELETE', headers: { 'x-api-key': key.api_key } });
 
-  /**
-   * A second API replica with some settings overridden. startTestApp writes its env into process.env (worker
-   * processes inherit it), so the overrides are taken back once the replica has read its config.
-   */
-  async function startReplica(overrides: Record<string, string>): Promise<TestApp> {
-    const replica = await startTestApp({ env: { ...env, ...overrides } });
-    for (const name of Object.keys(overrides)) {
-      if (name in env) process.env[name] = env[name];
-      else delete process.env[name];
-    }
-    return replica;
-  }
-
   // Before any worker runs, so queued jobs stay queued.
   it('counts in the same per-client cap as uploads: an upload and a replacement fill a cap of 2, then both routes answer 429', async () => {
-    const capped = await startReplica({ UPLOADS_MAX_PENDING_PER_CLIENT: '2' });
+    const capped = await startReplica(env, { UPLOADS_MAX_PENDING_PER_CLIENT: '2' });
     try {
       const { key, user } = await client();
       const photo = fake.addPhoto();
@@ -130,7 +69,7 @@ describe('replacing a photo through the job queue', () => {
   });
 
   it('counts in the same per-user `upload` rate-limit class as uploads: an upload and a replacement use a quota of 2', async () => {
-    const limited = await startReplica({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_USER_UPLOAD_LIMIT: '2' });
+    const limited = await startReplica(env, { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_USER_UPLOAD_LIMIT: '2' });
     try {
       const { key, user } = await client();
       const photo = fake.addPhoto();

@@ -1,10 +1,9 @@
 import type { IssuedApiKey } from '../../src/auth/api-key.view';
-import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
-import { AUTH_TEST_ENV } from '../support/factories/api-key.factory';
+import type { FakeFlickr } from '../fake-flickr/fake-flickr.server';
 import { freePort, waitFor } from '../support/processes';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { startAppOnFakeFlickr } from '../support/fake-flickr-app';
+import type { TestApp } from '../support/test-app';
 import { connectedClient, sendUpload, sharedKmsEnv, startWorker } from '../support/uploads';
-import { fakeFlickrEnv } from '../support/factories/flickr.factory';
 
 /** The worker as a real process: crash recovery and fair scheduling, measured on the fake Flickr. */
 describe('upload worker process', () => {
@@ -12,19 +11,14 @@ describe('upload worker process', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    fake = await FakeFlickr.start({ origins: REAL_FLICKR_ORIGINS });
-    t = await startTestApp({
-      env: {
-        ...AUTH_TEST_ENV,
-        ...fakeFlickrEnv(fake),
-        ...sharedKmsEnv(),
-        RATE_LIMIT_ENABLED: 'false',
-        UPLOADS_TICKET_POLL_MS: '20',
-        UPLOADS_DISPATCH_INTERVAL_MS: '50',
-        UPLOADS_LOCK_MS: '3000',
-        UPLOADS_STALLED_CHECK_MS: '1000',
-      },
-    });
+    ({ fake, t } = await startAppOnFakeFlickr({
+      ...sharedKmsEnv(),
+      RATE_LIMIT_ENABLED: 'false',
+      UPLOADS_TICKET_POLL_MS: '20',
+      UPLOADS_DISPATCH_INTERVAL_MS: '50',
+      UPLOADS_LOCK_MS: '3000',
+      UPLOADS_STALLED_CHECK_MS: '1000',
+    }));
   });
   afterAll(async () => {
     await t.close();

@@ -8,7 +8,7 @@ import { UploadStagingStore } from '../../src/uploads/upload-staging.store';
 import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
 import { createApiKey } from '../support/factories/api-key.factory';
 import { waitFor } from '../support/processes';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { startReplica, startTestApp, type TestApp } from '../support/test-app';
 import { connectedClient, connectUser, fastUploadEnv, sendUpload, startWorker } from '../support/uploads';
 
 const MiB = 1024 * 1024;
@@ -33,19 +33,6 @@ describe('uploads through the job queue', () => {
   const get = (key: IssuedApiKey, jobId: string) =>
     fetch(`${t.url}/v1/uploads/${jobId}`, { headers: { 'x-api-key': key.api_key } }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
   const staged = () => t.app.get(UploadStagingStore).count();
-  /**
-   * A second API replica with some settings overridden. startTestApp writes its env into process.env (worker
-   * processes inherit it), so the overrides are taken back once the replica has read its config.
-   */
-  async function startReplica(overrides: Record<string, string>): Promise<TestApp> {
-    const replica = await startTestApp({ env: { ...env, ...overrides } });
-    for (const name of Object.keys(overrides)) {
-      if (name in env) process.env[name] = env[name];
-      else delete process.env[name];
-    }
-    return replica;
-  }
-
   it('uploads through the gateway and the worker to Flickr: completed with the photo id, staged file gone', async () => {
     const { key, user } = await client();
     const worker = await startWorker();
@@ -189,7 +176,7 @@ describe('uploads through the job queue', () => {
     expect((await sendUpload(t.url, b.key.api_key, b.user, { bytes: 64 })).status).toBe(202);
 
     // A second API replica configured with a global buffer of 1001 (now reached) refuses everyone with 503.
-    const replica = await startReplica({ UPLOADS_MAX_PENDING_TOTAL: '1001' });
+    const replica = await startReplica(env, { UPLOADS_MAX_PENDING_TOTAL: '1001' });
     try {
       const c = await client();
       const full = await sendUpload(replica.url, c.key.api_key, c.user, { bytes: 64 });
@@ -201,7 +188,7 @@ describe('uploads through the job queue', () => {
     }
   }, 300_000);
   it('the per-user upload quota of the rate limits applies to the upload route: 429 rate-limited (class upload), nothing staged', async () => {
-    const replica = await startReplica({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_USER_UPLOAD_LIMIT: '2', RATE_LIMIT_IP_LIMIT: '1000' });
+    const replica = await startReplica(env, { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_USER_UPLOAD_LIMIT: '2', RATE_LIMIT_IP_LIMIT: '1000' });
     try {
       const { key, user } = await client();
       const send = () => sendUpload(replica.url, key.api_key, user, { bytes: 256 * 1024 });
@@ -236,7 +223,7 @@ describe('uploads through the job queue', () => {
   });
   it('reconciliation: a job final in MongoDB whose Redis clean-up never ran stops counting against the cap, its file is deleted; queued jobs keep counting', async () => {
     // A replica with a per-client cap of 2 on the same database and Redis prefix.
-    const replica = await startReplica({ UPLOADS_MAX_PENDING_PER_CLIENT: '2' });
+    const replica = await startReplica(env, { UPLOADS_MAX_PENDING_PER_CLIENT: '2' });
     try {
       const { key, user } = await client();
       const repo = replica.app.get(UploadJobRepository);
@@ -274,7 +261,7 @@ describe('uploads through the job queue', () => {
   it('Redis loses its data: unfinished jobs MongoDB holds are queued again by the reconciler and complete, one photo each', async () => {
     // A fresh API replica answers HTTP here: passport registers its strategy process-wide, so after another test's
     // replica has closed, only the newest app in this process authenticates (one app per process in production).
-    const api = await startReplica({});
+    const api = await startReplica(env, {});
     const worker: { current?: Awaited<ReturnType<typeof startWorker>> } = {};
     try {
       const { key, user } = await client();

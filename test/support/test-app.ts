@@ -55,3 +55,17 @@ async function cleanup(app: NestFastifyApplication): Promise<void> {
     raw.disconnect();
   }
 }
+
+/**
+ * A second API replica: `env` (what the first app was started with) with `overrides`. startTestApp
+ * writes its env into process.env (worker processes inherit it), so the overrides are taken back once
+ * the replica has read its config.
+ */
+export async function startReplica(env: Record<string, string>, overrides: Record<string, string>): Promise<TestApp> {
+  const replica = await startTestApp({ env: { ...env, ...overrides } });
+  for (const name of Object.keys(overrides)) {
+    if (name in env) process.env[name] = env[name];
+    else delete process.env[name];
+  }
+  return replica;
+}

@@ -75,6 +75,25 @@ export function sendUpload(
   fields: Record<string, string> = {},
   headers: Record<string, string> = {},
 ): Promise<UploadResult> {
+  return sendMultipart(`${base}/v1/users/${encodeURIComponent(userId)}/uploads`, apiKey, file, fields, headers);
+}
+
+/** POSTs a multipart replacement of `photoId` (a `bytes`-long new.jpg), framed and streamed as {@link sendUpload}. */
+export function sendReplace(
+  base: string,
+  apiKey: string,
+  userId: string,
+  photoId: string,
+  bytes: number,
+  fields: Record<string, string> = {},
+  headers: Record<string, string> = {},
+): Promise<UploadResult> {
+  const url = `${base}/v1/users/${encodeURIComponent(userId)}/photos/${encodeURIComponent(photoId)}/replace`;
+  return sendMultipart(url, apiKey, { bytes, filename: 'new.jpg' }, fields, headers);
+}
+
+/** POSTs `file` (and `fields` before it) as multipart/form-data to `url`, streaming the bytes. */
+function sendMultipart(url: string, apiKey: string, file: UploadFile, fields: Record<string, string>, headers: Record<string, string>): Promise<UploadResult> {
   const boundary = `----test${randomBytes(8).toString('hex')}`;
   const head = Buffer.from(
     Object.entries(fields)
@@ -85,7 +104,7 @@ export function sendUpload(
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   const length = head.length + file.bytes + tail.length;
   return new Promise((resolve, reject) => {
-    const req = request(`${base}/v1/users/${encodeURIComponent(userId)}/uploads`, {
+    const req = request(url, {
       method: 'POST',
       headers: { 'x-api-key': apiKey, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(length), ...headers },
     });
