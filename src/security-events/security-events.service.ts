@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Types } from 'mongoose';
+import { decodeCursor, type Page, pageOf } from '../common/pagination/cursor';
 import { ValidationProblem } from '../common/problem/problem.exception';
 import type { SecurityEvent } from './security-event.schema';
-import { type SecurityEventFilter, type SecurityEventPosition, SecurityEventsRepository } from './security-events.repository';
+import { type SecurityEventFilter, SecurityEventsRepository } from './security-events.repository';
 
 /** What a feature reports; `at` is set here, `key_id`/`client_id` are derived when not given. */
 export type NewSecurityEvent = Omit<SecurityEvent, 'at' | 'key_id' | 'client_id'> & { key_id?: string; client_id?: string };
@@ -19,24 +20,10 @@ export interface SecurityEventView {
   details: Record<string, unknown>;
 }
 
-export interface SecurityEventPage {
-  items: SecurityEventView[];
-  next_cursor: string | null;
-}
+export type SecurityEventPage = Page<SecurityEventView>;
 
-// The cursor is opaque to clients: base64url of "<at in ms, base 36>.<_id hex>".
-const CURSOR = /^([0-9a-z]{1,11})\.([0-9a-f]{24})$/;
-
-function encodeCursor(position: SecurityEventPosition): string {
-  return Buffer.from(`${position.at.getTime().toString(36)}.${position.id.toHexString()}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): SecurityEventPosition {
-  const match = CURSOR.exec(Buffer.from(cursor, 'base64url').toString('latin1'));
-  const ms = match ? parseInt(match[1], 36) : NaN;
-  if (!match || !Number.isSafeInteger(ms)) throw new ValidationProblem(['cursor: is not a cursor this API returned']);
-  return { at: new Date(ms), id: new Types.ObjectId(match[2]) };
-}
+/** A cursor position's id in this list is the event's _id (hex), the tie-breaker after `at`. */
+const EVENT_ID = /^[0-9a-f]{24}$/;
 
 /**
  * The security events of the gateway (append-only, collection `audit_events`): features record what
@@ -68,12 +55,14 @@ export class SecurityEvents {
   /** One page of the admin query, newest first; `cursor` is the previous page's `next_cursor`. */
   async query(filter: SecurityEventFilter, limit: number, cursor?: string): Promise<SecurityEventPage> {
     if (filter.from && filter.to && filter.from >= filter.to) throw new ValidationProblem(['from: must be before to']);
-    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const position = cursor === undefined ? undefined : decodeCursor(cursor, EVENT_ID);
+    const after = position && { at: position.at, id: new Types.ObjectId(position.id) };
     const events = await this.repo.find(filter, limit + 1, after);
-    const page = events.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map((e) => ({
+    return pageOf(
+      events,
+      limit,
+      (e) => ({ at: e.at, id: e._id.toHexString() }),
+      (e) => ({
         id: e._id.toHexString(),
         at: e.at,
         action: e.action,
@@ -82,8 +71,7 @@ export class SecurityEvents {
         key_id: e.key_id ?? null,
         client_id: e.client_id ?? null,
         details: e.details ?? {},
-      })),
-      next_cursor: events.length > limit ? encodeCursor({ at: last.at, id: last._id }) : null,
-    };
+      }),
+    );
   }
 }

@@ -1,24 +1,14 @@
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
+import type { Page } from '../../src/common/pagination/cursor';
 import { SECURITY_EVENT_MODEL, type SecurityEvent } from '../../src/security-events/security-event.schema';
-import { SecurityEvents } from '../../src/security-events/security-events.service';
+import { SecurityEvents, type SecurityEventView } from '../../src/security-events/security-events.service';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { startTestApp, type TestApp } from '../support/test-app';
 
-interface EventItem {
-  id: string;
-  at: string;
-  action: string;
-  actor: string;
-  target: string;
-  key_id: string | null;
-  client_id: string | null;
-  details: Record<string, unknown>;
-}
-interface EventPage {
-  items: EventItem[];
-  next_cursor: string | null;
-}
+/** An event as JSON carries it (`at` as an ISO string). */
+type EventItem = Omit<SecurityEventView, 'at'> & { at: string };
+type EventPage = Page<EventItem>;
 
 describe('GET /admin/security-events (real app, FerretDB)', () => {
   let t: TestApp;
