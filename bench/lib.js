@@ -80,4 +80,28 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-module.exports = { ROOT, arg, mean, freePort, services, startServer, load, cpuSeconds };
+/**
+ * A client key for client `bench` and its registered user `userId`, on the gateway at `base`: an admin key
+ * from the CLI of the build at `root` (run with `env`, the gateway's env), then the admin and users APIs.
+ * Returns the issued key (`api_key` and the rest of the admin API's answer).
+ */
+async function provisionClient(env, base, { root = ROOT, userId = 'bench-user' } = {}) {
+  const out = execFileSync(process.execPath, [path.join(root, 'dist/cli/create-admin-key.js'), '--client-id', 'bench-ops', '--force'], {
+    cwd: root,
+    env: { ...process.env, ...env, LOG_LEVEL: 'error' },
+    encoding: 'utf8',
+  });
+  const admin = JSON.parse(out.slice(out.indexOf('{'))).api_key;
+  const created = await fetch(`${base}/admin/keys`, {
+    method: 'POST',
+    headers: { 'x-api-key': admin, 'content-type': 'application/json' },
+    body: JSON.stringify({ client_id: 'bench', name: 'bench', role: 'client' }),
+  });
+  if (created.status !== 201) throw new Error(`creating the bench key answered ${created.status}: ${await created.text()}`);
+  const key = await created.json();
+  const user = await fetch(`${base}/v1/users/${userId}`, { method: 'PUT', headers: { 'x-api-key': key.api_key } });
+  if (user.status !== 200) throw new Error(`registering the bench user answered ${user.status}`);
+  return key;
+}
+
+module.exports = { ROOT, arg, mean, freePort, services, startServer, load, cpuSeconds, provisionClient };

@@ -8,9 +8,8 @@
  *     enough that nothing is refused).
  *   npm run build && node bench/rate-limit.js [--seconds 3] [--rounds 3] [--concurrency 50]
  */
-const { execFileSync } = require('node:child_process');
 const path = require('node:path');
-const { ROOT, arg, mean, services, startServer, load: loadWith } = require('./lib');
+const { ROOT, arg, mean, services, startServer, load: loadWith, provisionClient } = require('./lib');
 
 const SECONDS = arg('seconds', 3);
 const ROUNDS = arg('rounds', 3);
@@ -57,25 +56,8 @@ const startApp = (env) =>
 
 const load = (url, headers = {}) => loadWith(url, { connections: CONCURRENCY, duration: SECONDS, headers });
 
-/** Creates a client key and one user on the shared bench database, through the CLI and the admin API. */
-async function provision(env, app) {
-  const out = execFileSync(process.execPath, [path.join(ROOT, 'dist/cli/create-admin-key.js'), '--client-id', 'bench-ops', '--force'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, LOG_LEVEL: 'error' },
-    encoding: 'utf8',
-  });
-  const admin = JSON.parse(out.slice(out.indexOf('{'))).api_key;
-  const created = await fetch(`${app.base}/admin/keys`, {
-    method: 'POST',
-    headers: { 'x-api-key': admin, 'content-type': 'application/json' },
-    body: JSON.stringify({ client_id: 'bench', name: 'bench', role: 'client' }),
-  });
-  if (created.status !== 201) throw new Error(`creating the bench key answered ${created.status}`);
-  const key = (await created.json()).api_key;
-  const user = await fetch(`${app.base}/v1/users/bench-user`, { method: 'PUT', headers: { 'x-api-key': key } });
-  if (user.status !== 200) throw new Error(`registering the bench user answered ${user.status}`);
-  return key;
-}
+/** A client key (its api_key) and one user on the shared bench database, through the CLI and the admin API. */
+const provision = async (env, app) => (await provisionClient(env, app.base)).api_key;
 
 async function httpLevel(env) {
   // Same database and Redis prefix for both processes; limits high enough that nothing is refused.

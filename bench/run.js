@@ -44,7 +44,7 @@ const { existsSync, mkdtempSync, readFileSync, writeFileSync } = require('node:f
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
-const { ROOT, arg, mean, services, startServer, cpuSeconds } = require('./lib');
+const { ROOT, arg, mean, services, startServer, cpuSeconds, provisionClient } = require('./lib');
 const { connectViaOob, fakeFlickrEnv } = require('../test/support/factories/flickr.factory');
 const { signedHeaders } = require('../test/support/factories/signed-request');
 
@@ -185,25 +185,8 @@ function gatewayEnv(env, fake, db, prefix) {
 
 const startGateway = (env, root = APP) => startServer([path.join(root, 'dist/main.js')], env, '/health/live', { cwd: root });
 
-/** An admin key (the CLI of the build at `root`), then a client key and a registered user through the admin API. */
-async function provision(env, app, root = APP) {
-  const out = execFileSync(process.execPath, [path.join(root, 'dist/cli/create-admin-key.js'), '--client-id', 'bench-ops', '--force'], {
-    cwd: root,
-    env: { ...process.env, ...env, LOG_LEVEL: 'error' },
-    encoding: 'utf8',
-  });
-  const admin = JSON.parse(out.slice(out.indexOf('{'))).api_key;
-  const created = await fetch(`${app.base}/admin/keys`, {
-    method: 'POST',
-    headers: { 'x-api-key': admin, 'content-type': 'application/json' },
-    body: JSON.stringify({ client_id: 'bench', name: 'bench', role: 'client' }),
-  });
-  if (created.status !== 201) throw new Error(`creating the bench key answered ${created.status}: ${await created.text()}`);
-  const key = await created.json();
-  const user = await fetch(`${app.base}/v1/users/${USER}`, { method: 'PUT', headers: { 'x-api-key': key.api_key } });
-  if (user.status !== 200) throw new Error(`registering the bench user answered ${user.status}`);
-  return key;
-}
+/** An admin key (the CLI of the build at `root`), then a client key and the registered bench user. */
+const provision = (env, app, root = APP) => provisionClient(env, app.base, { root, userId: USER });
 
 const stop = (...procs) => Promise.all(procs.filter(Boolean).map((p) => new Promise((resolve) => {
   // A process ended by a signal keeps exitCode null: check both.
