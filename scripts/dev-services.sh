@@ -11,16 +11,13 @@
 # docs/performance.md). Ports: DEV_MONGO_PORT, DEV_REDIS_PORT, DEV_PG_PORT,
 # DEV_BAO_PORT, DEV_FERRET_DEBUG_PORT; DEV_DATA_DIR moves the data.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DATA="${DEV_DATA_DIR:-$ROOT/.data}"
+LOG_TAG=dev-services
+# shellcheck source=scripts/dev-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/dev-lib.sh"
 MONGO_PORT="${DEV_MONGO_PORT:-27018}"
 REDIS_PORT="${DEV_REDIS_PORT:-6380}"
 FERRET_DEBUG_PORT="${DEV_FERRET_DEBUG_PORT:-8089}"
 BACKEND="${DEV_FERRETDB_BACKEND:-postgresql}"
-
-log() { printf '[dev-services] %s\n' "$*" >&2; }
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 wait_port() { # wait_port <port> <name>
   for _ in $(seq 1 100); do port_open "$1" && return 0; sleep 0.1; done

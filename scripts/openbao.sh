@@ -11,9 +11,10 @@
 # tokens encrypted before it can no longer be decrypted. Fine for dev/tests
 # (each test file uses its own database); never a production setup.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LOG_TAG=openbao
+# shellcheck source=scripts/dev-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/dev-lib.sh"
 TOOLS="$ROOT/.tools"
-DATA="${DEV_DATA_DIR:-$ROOT/.data}"
 BAO_PORT="${DEV_BAO_PORT:-8210}"
 BAO_TOKEN="${DEV_BAO_TOKEN:-dev-root-token}"
 TRANSIT_MOUNT="${DEV_BAO_TRANSIT_MOUNT:-transit}"
@@ -25,9 +26,6 @@ TRANSIT_KEYS="${DEV_BAO_TRANSIT_KEYS:-fgw-user-tokens fgw-app-credentials}"
 OPENBAO_VERSION="${OPENBAO_VERSION:-v0.0.0-20250828202315-f9407a27fbee}"
 OPENBAO_API_VERSION="v2.4.0"   # what that commit's go.mod requires
 OPENBAO_SDK_VERSION="v2.4.0"
-
-log() { printf '[openbao] %s\n' "$*" >&2; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 install() {
   local bin="$TOOLS/bin/bao" stamp="$TOOLS/bin/.bao-$OPENBAO_VERSION"

@@ -15,17 +15,15 @@
 # the data directory, synchronous_commit=off (a crash can lose the last few
 # commits but never corrupts data) - never a production setup.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DATA="${DEV_DATA_DIR:-$ROOT/.data}"
+LOG_TAG=postgres
+# shellcheck source=scripts/dev-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/dev-lib.sh"
 PG_PORT="${DEV_PG_PORT:-5433}"
 PG_DB="${DEV_PG_DATABASE:-ferretdb}"
 PGDATA_DIR="$DATA/postgres"
 # A clone the server's user cannot reach (e.g. under root's 0700 home) keeps its cluster in /var/tmp instead,
 # one per data directory; `down` finds it the same way.
 ALT_PGDATA_DIR="/var/tmp/fgw-postgres-$(printf '%s' "$DATA" | cksum | cut -d' ' -f1)"
-
-log() { printf '[postgres] %s\n' "$*" >&2; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # The newest installed server's bin directory (Debian keeps initdb/pg_ctl out of PATH).
 pg_bindir() {
