@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { PassThrough, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { ProblemException } from '../../src/common/problem/problem.exception';
 import type { UploadStagingStore } from '../../src/uploads/upload-staging.store';
 import { receiveUpload } from '../../src/uploads/upload.intake';
 import { REPLACE_FIELD_NAMES, UPLOAD_FIELD_NAMES } from '../../src/uploads/uploads.dto';
+import { multipartRequest } from '../support/factories/multipart-request.factory';
 
 /** Staging replaced by a sink that keeps nothing and records what was discarded. */
 function staging() {
@@ -16,22 +17,11 @@ function staging() {
   return { store: store as unknown as UploadStagingStore, discarded };
 }
 
+/** The request with its body on its way. */
 function multipart(fields: Record<string, string>, fileBytes: number): IncomingMessage {
-  const boundary = `----fgw-unit-${randomBytes(6).toString('hex')}`;
-  const body = Buffer.concat([
-    Buffer.from(Object.entries(fields).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('')),
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="photo"; filename="p.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`),
-    Buffer.alloc(fileBytes, 1),
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
-  const req = Object.assign(new PassThrough(), {
-    method: 'POST',
-    complete: false,
-    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(body.length) },
-  });
-  req.on('end', () => (req.complete = true));
-  setImmediate(() => req.end(body));
-  return req as unknown as IncomingMessage;
+  const request = multipartRequest(fileBytes, fields);
+  setImmediate(request.send);
+  return request.req;
 }
 
 const limits = (fields: readonly string[]) => ({ maxFileBytes: 10_000, mediaTypes: ['image/jpeg'], fields, idleTimeoutMs: 5000, minBytesPerSecond: 1 });

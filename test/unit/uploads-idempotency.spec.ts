@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { PassThrough, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import type { Principal } from '../../src/common/http/request-context';
 import { ProblemException } from '../../src/common/problem/problem.exception';
@@ -16,6 +16,7 @@ import { UploadsConfig } from '../../src/uploads/uploads.config';
 import { UploadsService, requestFingerprint } from '../../src/uploads/uploads.service';
 import type { UserErasure } from '../../src/users/user-erasure';
 import type { UserOwnershipService } from '../../src/users/user-ownership.service';
+import { multipartRequest } from '../support/factories/multipart-request.factory';
 import { uploadJobRecord } from '../support/factories/upload-job.factory';
 
 const STALE_MS = 600_000;
@@ -103,28 +104,9 @@ function setup() {
   return { service, idempotency, jobs, staged, deleted };
 }
 
-/** A multipart request whose body is sent by `send()` (so a test can act between the claim and the body). */
-function uploadRequest(fileBytes: number, fields: Record<string, string> = {}) {
-  const boundary = `----fgw-unit-${randomBytes(8).toString('hex')}`;
-  const parts = Object.entries(fields).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
-  const body = Buffer.concat([
-    Buffer.from(parts.join('')),
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="photo"; filename="p.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`),
-    Buffer.alloc(fileBytes, 7),
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
-  const req = Object.assign(new PassThrough(), {
-    method: 'POST',
-    complete: false,
-    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(body.length) },
-  });
-  req.on('end', () => (req.complete = true));
-  return { req: req as unknown as IncomingMessage & PassThrough, send: () => req.end(body), length: body.length };
-}
-
 /** accept() with the body sent at once. */
 function upload(service: UploadsService, userId: string, key: string, fileBytes: number, fields: Record<string, string> = {}) {
-  const r = uploadRequest(fileBytes, fields);
+  const r = multipartRequest(fileBytes, fields);
   const answer = service.accept(principal, userId, key, r.req);
   r.send();
   return answer;
@@ -162,7 +144,7 @@ describe('UploadsService Idempotency-Key (adapters replaced)', () => {
 
   it('refuses a different request while the first one is still streaming (422), and answers the same one 409', async () => {
     const t = setup();
-    const slow = uploadRequest(1000);
+    const slow = multipartRequest(1000);
     const first = t.service.accept(principal, 'user-1', 'k-busy', slow.req);
     await new Promise((r) => setImmediate(r));
     expect(t.idempotency.get('client-a', 'k-busy')).toMatchObject({ done: false });
@@ -175,7 +157,7 @@ describe('UploadsService Idempotency-Key (adapters replaced)', () => {
 
   it('takes over a claim its crashed request left behind once it is older than UPLOADS_IDEMPOTENCY_STALE_MS', async () => {
     const t = setup();
-    const fingerprint = requestFingerprint(uploadRequest(1000).req, 'user-1');
+    const fingerprint = requestFingerprint(multipartRequest(1000).req, 'user-1');
     // Younger than the stale period: it may still be streaming somewhere.
     t.idempotency.seed({ key: 'k-crashed', job_id: 'dead-job', done: false, fingerprint, created_at: new Date(Date.now() - STALE_MS + 5000) });
     expect(await problemOf(upload(t.service, 'user-1', 'k-crashed', 1000))).toBe('409 idempotency-in-progress');
@@ -192,7 +174,7 @@ describe('UploadsService Idempotency-Key (adapters replaced)', () => {
 
   it('a stale claim whose request did record its job answers with that job instead of creating a second one', async () => {
     const t = setup();
-    const fingerprint = requestFingerprint(uploadRequest(1000).req, 'user-1');
+    const fingerprint = requestFingerprint(multipartRequest(1000).req, 'user-1');
     const recorded = uploadJobRecord({ client_id: 'client-a', user_id: 'user-1' });
     t.jobs.set(recorded.job_id, recorded);
     t.idempotency.seed({ key: 'k-half', job_id: recorded.job_id, done: false, fingerprint, created_at: new Date(Date.now() - STALE_MS - 1000) });
@@ -205,7 +187,7 @@ describe('UploadsService Idempotency-Key (adapters replaced)', () => {
 
   it('a request that lost its stale claim to a retry while streaming records no job and deletes its staged file (409)', async () => {
     const t = setup();
-    const slow = uploadRequest(1000);
+    const slow = multipartRequest(1000);
     const answer = t.service.accept(principal, 'user-1', 'k-lost', slow.req);
     await new Promise((r) => setImmediate(r));
     // A retry took the claim over meanwhile (this request outlived the stale period).
