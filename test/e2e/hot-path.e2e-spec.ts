@@ -93,11 +93,13 @@ describe('a change to a user reaches a second API process within 1 s (pub/sub, n
     await fake?.close();
   });
 
-  /** Polls the second process until it answers `status`; fails when that takes more than a second. */
+  /**
+   * Polls the second process until it answers `status`; fails when that does not happen within a second. The
+   * bound is the issue's promise, not a performance figure: without the announcement the answer would only change
+   * after the cache TTL (a minute), so the test fails by a factor of sixty, not by a margin.
+   */
   async function secondAnswers(userId: string, status: number): Promise<void> {
-    const since = Date.now();
     await waitFor(async () => (await proxy(second.url, apiKey, userId)).status === status, { timeoutMs: 1000, intervalMs: 25 });
-    expect(Date.now() - since).toBeLessThanOrEqual(1100);
   }
 
   it('erase, re-authorisation required and reconnect on the first process are seen by the second', async () => {
