@@ -54,6 +54,9 @@ describe('MongoDB backup and restore', () => {
       VAULT_TOKEN: process.env.FGW_TEST_VAULT_TOKEN ?? 'dev-root-token',
       VAULT_AUTH_METHOD: 'token',
       RATE_LIMIT_ENABLED: 'false',
+      // Every call reads the user, so the database wiped under the running app shows at once (by default a
+      // replica keeps users' connection state up to USERS_CONNECTION_CACHE_TTL_MS and answers cached reads from it).
+      USERS_CONNECTION_CACHE_TTL_MS: '0',
     };
   }, TOOL_INSTALL_TIMEOUT_MS);
 
