@@ -85,6 +85,21 @@ export class FlickrApiService implements OnApplicationShutdown {
     params: Record<string, string>,
     options: { bypassCache?: boolean; caller?: BudgetCaller; app?: BudgetApp } = {},
   ): Promise<FlickrAnswer> {
+    return JSON.parse(await this.callJson(userScope, token, method, params, options)) as FlickrAnswer;
+  }
+
+  /**
+   * {@link call}, answering Flickr's JSON as text: what the proxy route sends. A cached answer is served
+   * as stored (no parse and re-serialisation per hit); a fresh one is serialised once, for the cache and
+   * the client alike.
+   */
+  async callJson(
+    userScope: string,
+    token: FlickrUserToken | (() => Promise<FlickrUserToken>),
+    method: string,
+    params: Record<string, string>,
+    options: { bypassCache?: boolean; caller?: BudgetCaller; app?: BudgetApp } = {},
+  ): Promise<string> {
     const policy = this.policyOf(method);
     const key = policy.class === 'read' && policy.cacheTtlS > 0 ? FlickrCache.key(userScope, method, params) : undefined;
     if (key && !options.bypassCache) {
@@ -96,7 +111,7 @@ export class FlickrApiService implements OnApplicationShutdown {
     }
     // Only now, on the way to Flickr, is the token read (and decrypted) when the caller gave a reader.
     const credentials = typeof token === 'function' ? await token() : token;
-    const answer = await this.upstream(policy.class, () => this.client.call(credentials, method, params), options.caller, options.app);
+    const answer = JSON.stringify(await this.upstream(policy.class, () => this.client.call(credentials, method, params), options.caller, options.app));
     if (key) await this.cache.put(key, answer, policy.cacheTtlS).catch(() => undefined);
     return answer;
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Header, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -16,7 +16,6 @@ import { Matches } from 'class-validator';
 import { Authenticated, CurrentPrincipal } from '../common/http/route-access';
 import type { Principal } from '../common/http/request-context';
 import { RateLimitClassFrom } from '../rate-limit/rate-limit.decorators';
-import type { FlickrAnswer } from './flickr.client';
 import { flickrMethodClass, PROXIABLE_FLICKR_METHODS } from './flickr.methods';
 import { FLICKR_CATALOGUE_ROUTE } from './flickr.errors';
 import { FlickrProxyService } from './flickr-proxy.service';
@@ -76,12 +75,14 @@ export class FlickrProxyController {
   @ApiResponse({ status: 503, description: 'flickr-circuit-open or flickr-budget-exhausted (Retry-After), or a dependency is down' })
   @ApiResponse({ status: 504, description: 'flickr-error: Flickr did not answer in time' })
   @ApiResponse({ status: 422, description: 'flickr-error: Flickr refused the parameters (flickrCode)' })
+  // Flickr's answer is already JSON text (served from the cache as stored): sent as is, not re-serialised.
+  @Header('content-type', 'application/json; charset=utf-8')
   call(
     @CurrentPrincipal() principal: Principal,
     @Param() params: FlickrProxyParams,
     @Body() body: unknown,
     @Headers('cache-control') cacheControl?: string,
-  ): Promise<FlickrAnswer> {
+  ): Promise<string> {
     return this.proxy.call({ clientId: principal.clientId, userId: params.user_id }, params.method, body, bypasses(cacheControl));
   }
 }

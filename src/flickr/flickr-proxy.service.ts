@@ -5,7 +5,6 @@ import { UserErasure } from '../users/user-erasure';
 import type { UserRecord } from '../users/user.schema';
 import { FlickrApiService } from './flickr-api.service';
 import { FlickrAppResolver } from './flickr-app.resolver';
-import type { FlickrAnswer } from './flickr.client';
 import { FlickrReauthorizationRequiredProblem } from './flickr.errors';
 import { assertFlickrPermission, validateFlickrCall } from './flickr-proxy.validation';
 
@@ -40,8 +39,8 @@ export class FlickrProxyService implements OnModuleInit {
     this.erasure.register({ name: 'flickr-cache', eraseUser: async (user) => void (await this.flickr.purgeCache(`${scopedUserKey(user)}#`)) });
   }
 
-  /** Calls `method` as the scoped user with `body` as Flickr's parameters. */
-  async call(user: ScopedUser, method: string, body: unknown, bypassCache: boolean): Promise<FlickrAnswer> {
+  /** Calls `method` as the scoped user with `body` as Flickr's parameters; Flickr's answer as JSON text. */
+  async call(user: ScopedUser, method: string, body: unknown, bypassCache: boolean): Promise<string> {
     const call = validateFlickrCall(method, body);
     // The connection from this replica's short-lived cache (no database read when warm); the token is read and
     // decrypted only if the call really goes to Flickr (not on a response-cache hit).
@@ -56,7 +55,7 @@ export class FlickrProxyService implements OnModuleInit {
       // Signed with the client's app: the token carries its consumer (FlickrUserToken.consumer).
       const token = async () => FlickrAppResolver.bind(await tokens(), app);
       // The caller's fair share of the Flickr app's budget is counted per client.
-      return await this.flickr.call(cacheScopeOf(user, record), token, method, call.params, {
+      return await this.flickr.callJson(cacheScopeOf(user, record), token, method, call.params, {
         bypassCache,
         caller: { clientId: user.clientId },
         app: { id: app.id, budgetPerWindow: app.budgetPerWindow },

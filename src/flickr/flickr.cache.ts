@@ -22,13 +22,13 @@ export class FlickrCache {
     return `flickr:cache:{${userScope}}:${method}:${digest}`;
   }
 
-  async get(key: string): Promise<Record<string, unknown> | undefined> {
-    const raw = await this.redis.get(key);
-    return raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined;
+  /** The cached answer as stored: JSON text, served as is (a cache hit never parses nor re-serialises it). */
+  async get(key: string): Promise<string | undefined> {
+    return (await this.redis.get(key)) ?? undefined;
   }
 
-  async put(key: string, value: Record<string, unknown>, ttlS: number): Promise<void> {
-    await this.redis.set(key, JSON.stringify(value), 'EX', ttlS);
+  async put(key: string, json: string, ttlS: number): Promise<void> {
+    await this.redis.set(key, json, 'EX', ttlS);
   }
 
   /**
