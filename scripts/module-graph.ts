@@ -42,7 +42,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   // Core services that features build on.
   ['queue', 'tokens', 'request-log', 'users', 'flickr-apps', 'rate-limit', 'auth'],
   // Feature modules: routes and jobs.
-  ['flickr', 'oauth', 'uploads', 'admin', 'health'],
+  ['flickr', 'oauth', 'connect', 'uploads', 'admin', 'health'],
   // Assembly: the global pipeline and the process entry points.
   ['bootstrap', APP_FEATURE],
 ];

@@ -6,6 +6,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/node-deps.sh
+# Debian's chromium for the connect page's real-browser test (no-op when present).
+bash scripts/chromium.sh
 export PATH="$ROOT/node_modules/.bin:$PATH"
 bash scripts/dev-services.sh up
 export FGW_TEST_SERVICES_READY=1

@@ -14,6 +14,8 @@ import { FlickrAppsConfig } from './flickr-apps/flickr-apps.config';
 import { FlickrAppsHttpModule } from './flickr-apps/flickr-apps-http.module';
 import { OAuthConfig } from './oauth/oauth.config';
 import { OAuthModule } from './oauth/oauth.module';
+import { ConnectConfig } from './connect/connect.config';
+import { ConnectModule } from './connect/connect.module';
 import { HealthConfig } from './health/health.config';
 import { HealthModule } from './health/health.module';
 import { KmsConfig } from './kms/kms.config';
@@ -30,7 +32,7 @@ import { UploadsConfig } from './uploads/uploads.config';
 import { UploadsModule } from './uploads/uploads.module';
 
 /** Every config slice; validated together at start-up so all problems are reported at once. */
-export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, RequestLogConfig, FlickrConfig, FlickrAppsConfig, OAuthConfig, UploadsConfig, HealthConfig, UsersConfig];
+export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, RequestLogConfig, FlickrConfig, FlickrAppsConfig, OAuthConfig, ConnectConfig, UploadsConfig, HealthConfig, UsersConfig];
 
 /** Modules both processes need. */
 export const CORE_MODULES = [
@@ -47,6 +49,6 @@ export const CORE_MODULES = [
 /** The HTTP API process: public API under /v1, admin API under /admin. */
 @Module({
   // RequestPipelineModule: the one global guard (authenticate, scope the user, rate-limit) of every route.
-  imports: [...CORE_MODULES, RequestPipelineModule, RequestLogModule, UsersHttpModule, AdminModule, FlickrAppsHttpModule, FlickrHttpModule, OAuthModule, UploadsModule],
+  imports: [...CORE_MODULES, RequestPipelineModule, RequestLogModule, UsersHttpModule, AdminModule, FlickrAppsHttpModule, FlickrHttpModule, OAuthModule, ConnectModule, UploadsModule],
 })
 export class AppModule {}

@@ -15,5 +15,7 @@ import { OAuthClaimLock } from './oauth-claim.lock';
   imports: [FlickrModule, KmsModule, UsersModule, MongooseModule.forFeature([{ name: OAUTH_PENDING_MODEL, schema: OAuthPendingSchema }])],
   controllers: [OAuthController],
   providers: [OAuthPendingRepository, OAuthPendingSweeper, OAuthClaimLock, OAuthService],
+  // The hosted connect page (src/connect) drives the same flow.
+  exports: [OAuthService],
 })
 export class OAuthModule {}

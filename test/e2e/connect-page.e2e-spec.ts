@@ -1,0 +1,273 @@
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
+import { createTransitKeys, useOpenBao } from '../integration/kms-env';
+import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
+import { fakeFlickrEnv } from '../support/factories/flickr.factory';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+const suffix = randomBytes(4).toString('hex');
+const kmsEnv = useOpenBao(suffix);
+/** Debian's chromium (scripts/chromium.sh installs it); puppeteer-core downloads no browser. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Screenshots of each page, as test artefacts (git-ignored). */
+const SHOTS = join(__dirname, '..', '..', 'test-results', 'connect');
+
+/**
+ * The hosted connect page in a real browser: headless Debian chromium opens a connect_url, goes
+ * through the fake Flickr's approval (which checks real OAuth signatures), and ends on the success
+ * page and the client's return URL. Real FerretDB, Redis, OpenBao.
+ */
+describe('hosted connect page (real browser)', () => {
+  let fake: FakeFlickr;
+  let t: TestApp;
+  let hop: Server;
+  let returnSite: Server;
+  let returnOrigin: string;
+  let apiKey: string;
+  let otherKey: string;
+  let browser: Browser;
+  let db: Connection;
+  const json = { 'content-type': 'application/json' };
+
+  const createSession = (body: Record<string, unknown>, key = apiKey) =>
+    fetch(`${t.url}/v1/connect-sessions`, { method: 'POST', headers: { 'x-api-key': key, ...json }, body: JSON.stringify(body) });
+  const session = async (body: Record<string, unknown>, key = apiKey) => {
+    const res = await createSession(body, key);
+    expect(res.status).toBe(201);
+    return (await res.json()) as { connect_url: string; session_id: string; expires_at: string };
+  };
+  const userOf = async (userId: string, key = apiKey) =>
+    (await fetch(`${t.url}/v1/users/${userId}`, { headers: { 'x-api-key': key } })).json() as Promise<{ flickr?: { state: string; nsid?: string } }>;
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const heading = (page: Page) => page.$eval('h1', (h) => h.textContent ?? '');
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    fake = await FakeFlickr.start({ origins: REAL_FLICKR_ORIGINS });
+    fake.addUser({ nsid: '12345678@N00', username: 'alice', fullname: 'Alice Example' });
+    // The client's return page: records nothing, just answers so the browser can land there.
+    returnSite = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>client app</title><h1>client app</h1>'));
+    await new Promise<void>((r) => returnSite.listen(0, '127.0.0.1', r));
+    returnOrigin = `http://localhost:${(returnSite.address() as AddressInfo).port}`;
+    // OAUTH_CALLBACK_URL must be known before the app (on a free port) starts: a hop that forwards the browser.
+    hop = createServer((req, res) => res.writeHead(307, { location: `${t.url}${req.url}` }).end());
+    await new Promise<void>((r) => hop.listen(0, '127.0.0.1', r));
+    await createTransitKeys();
+    t = await startTestApp({
+      env: {
+        ...kmsEnv,
+        ...AUTH_TEST_ENV,
+        ...fakeFlickrEnv(fake),
+        OAUTH_CALLBACK_ENABLED: 'true',
+        OAUTH_CALLBACK_URL: `http://127.0.0.1:${(hop.address() as AddressInfo).port}/v1/oauth/callback`,
+        OAUTH_VERIFY_MAX_ATTEMPTS: '3',
+        CONNECT_RETURN_URL_ORIGINS: `${returnOrigin},https://app.example.com`,
+      },
+    });
+    apiKey = (await createApiKey(t.app)).api_key;
+    otherKey = (await createApiKey(t.app)).api_key;
+    db = t.app.get<Connection>(getConnectionToken());
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      // As root, without the sandbox; no background traffic to Google (the network is closed).
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await fake?.close();
+    hop?.close();
+    returnSite?.close();
+  });
+
+  it('PIN mode: overview → Flickr approval → wrong PIN, then the right one → success → return URL; the user is connected', async () => {
+    const created = await session({ user_id: 'pin-user', perms: 'write', return_url: `${returnOrigin}/done?from=connect` });
+    expect(created.session_id).toMatch(/^cs_[0-9a-f]{32}$/);
+    const page = await browser.newPage();
+    const overview = await page.goto(created.connect_url);
+    expect(overview?.status()).toBe(200);
+    // Strict CSP: no inline scripts or styles.
+    expect(overview?.headers()['content-security-policy']).toContain("style-src 'self'");
+    expect(overview?.headers()['content-security-policy']).not.toContain('unsafe-inline');
+    expect(await page.$eval('html', (h) => h.lang)).toBe('en');
+    expect(await heading(page)).toBe('Connect your Flickr account');
+    expect(await page.$eval('#user', (e) => e.textContent)).toBe('pin-user');
+    expect(await page.$eval('#perms', (e) => e.textContent)).toContain('write');
+    // The stylesheet from our origin applies (the CSP allows it, and nothing inline).
+    expect(await page.evaluate("getComputedStyle(document.querySelector('#continue')).backgroundColor")).toBe('rgb(0, 99, 220)');
+    await shot(page, '1-overview');
+
+    await Promise.all([page.waitForNavigation(), page.click('#continue')]);
+    expect(await heading(page)).toBe('Enter the code from Flickr');
+    expect(await page.$eval('label[for=pin]', (l) => l.textContent)).toBe('Code from Flickr');
+    await shot(page, '2-pin-form');
+
+    // Flickr's approval page, in its own tab (as the link's target=_blank opens it).
+    const authorizeUrl = await page.$eval('#authorize', (a) => a.getAttribute('href') ?? '');
+    expect(authorizeUrl.startsWith(`${fake.url}/services/oauth/authorize?oauth_token=`)).toBe(true);
+    const flickr = await browser.newPage();
+    await flickr.goto(authorizeUrl);
+    await shot(flickr, '3-flickr-authorize');
+    const approve = new URL(authorizeUrl);
+    approve.searchParams.set('fake_user', '12345678@N00');
+    await flickr.goto(approve.href);
+    const pin = await flickr.$eval('.code', (e) => e.textContent ?? '');
+    expect(pin).toMatch(/^\d{3}-\d{3}-\d{3}$/);
+    await shot(flickr, '4-flickr-pin');
+    await flickr.close();
+
+    // A malformed code: a clear error, nothing sent to Flickr.
+    await page.type('#pin', '12-34');
+    await Promise.all([page.waitForNavigation(), page.click('#submit')]);
+    expect(await page.$eval('#pin-error', (e) => e.textContent)).toContain('9-digit code');
+    expect(await page.$eval('#pin', (e) => e.getAttribute('aria-invalid'))).toBe('true');
+    await shot(page, '5-pin-malformed');
+
+    // A wrong code: Flickr refuses it, the page says how many attempts are left.
+    const wrong = pin === '111-111-111' ? '222222222' : '111111111';
+    await page.type('#pin', wrong);
+    await Promise.all([page.waitForNavigation(), page.click('#submit')]);
+    expect(await page.$eval('#pin-error', (e) => e.textContent)).toContain('2 attempts left');
+    await shot(page, '6-pin-rejected');
+
+    // The right code, typed as digits only.
+    await page.type('#pin', pin.replace(/-/g, ''));
+    await Promise.all([page.waitForNavigation(), page.click('#submit')]);
+    expect(await heading(page)).toBe('Your Flickr account is connected');
+    await shot(page, '7-success');
+    expect(await userOf('pin-user')).toMatchObject({ flickr: { state: 'connected', nsid: '12345678@N00' } });
+    // Bound to its client: the other client has no such user, connected or not.
+    expect((await fetch(`${t.url}/v1/users/pin-user`, { headers: { 'x-api-key': otherKey } })).status).toBe(404);
+
+    await Promise.all([page.waitForNavigation(), page.click('#return')]);
+    const landed = new URL(page.url());
+    expect(landed.origin).toBe(returnOrigin);
+    expect(landed.pathname).toBe('/done');
+    expect(Object.fromEntries(landed.searchParams)).toEqual({ from: 'connect', status: 'connected', user_id: 'pin-user' });
+
+    // Single use: the link is spent.
+    const again = await page.goto(created.connect_url);
+    expect(again?.status()).toBe(404);
+    expect(await heading(page)).toBe('This link cannot be used');
+    await shot(page, '8-reused');
+    const status = await fetch(`${t.url}/v1/connect-sessions/${created.session_id}`, { headers: { 'x-api-key': apiKey } });
+    expect(await status.json()).toMatchObject({ session_id: created.session_id, user_id: 'pin-user', status: 'connected' });
+    await page.close();
+  });
+
+  it('callback mode: overview → Flickr approval → back through /v1/oauth/callback → success → return URL', async () => {
+    const created = await session({ user_id: 'cb-user', perms: 'read', mode: 'callback', return_url: `${returnOrigin}/back` });
+    const page = await browser.newPage();
+    await page.goto(created.connect_url);
+    await Promise.all([page.waitForNavigation(), page.click('#continue')]);
+    // Now on Flickr's approval page; the person approves.
+    expect(page.url().startsWith(`${fake.url}/services/oauth/authorize?`)).toBe(true);
+    await shot(page, '9-callback-flickr-authorize');
+    const approve = new URL(page.url());
+    approve.searchParams.set('fake_user', '12345678@N00');
+    await page.goto(approve.href);
+    expect(new URL(page.url()).pathname).toBe('/connect/callback');
+    expect(await heading(page)).toBe('Your Flickr account is connected');
+    await shot(page, '10-callback-success');
+    expect(await userOf('cb-user')).toMatchObject({ flickr: { state: 'connected', nsid: '12345678@N00' } });
+    await Promise.all([page.waitForNavigation(), page.click('#return')]);
+    expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({ status: 'connected', user_id: 'cb-user' });
+    await page.close();
+  });
+
+  it('callback mode without the browser that started it (no state cookie) connects nothing', async () => {
+    const created = await session({ user_id: 'cb-stranger', perms: 'read', mode: 'callback' });
+    const page = await browser.newPage();
+    await page.goto(created.connect_url);
+    await Promise.all([page.waitForNavigation(), page.click('#continue')]);
+    const approve = new URL(page.url());
+    approve.searchParams.set('fake_user', '12345678@N00');
+    // Another browser (a fresh context: no cookies) follows the approval.
+    const other = await browser.createBrowserContext();
+    const stranger = await other.newPage();
+    await stranger.goto(approve.href);
+    expect(await heading(stranger)).toBe('Your Flickr account was not connected');
+    await other.close();
+    await page.close();
+    expect((await userOf('cb-stranger')).flickr?.state).not.toBe('connected');
+  });
+
+  it('an expired session is refused with the error page', async () => {
+    const created = await session({ user_id: 'late-user', perms: 'read' });
+    const tokenHash = (await db.collection('connect_sessions').findOne({ session_id: created.session_id }))?._id;
+    expect(tokenHash).toBeDefined();
+    await db.collection('connect_sessions').updateOne({ _id: tokenHash }, { $set: { expires_at: new Date(Date.now() - 1000) } });
+    const page = await browser.newPage();
+    const res = await page.goto(created.connect_url);
+    expect(res?.status()).toBe(404);
+    expect(await heading(page)).toBe('This link cannot be used');
+    await shot(page, '11-expired');
+    expect((await page.goto(`${created.connect_url}/start`))?.status()).toBe(404);
+    await page.close();
+  });
+
+  it("another client's session is not visible, and its connection lands on its own client only", async () => {
+    const created = await session({ user_id: 'shared-name', perms: 'read' });
+    const peek = await fetch(`${t.url}/v1/connect-sessions/${created.session_id}`, { headers: { 'x-api-key': otherKey } });
+    expect(peek.status).toBe(404);
+    // The other client's user of the same name is untouched by this session.
+    const theirs = await session({ user_id: 'shared-name', perms: 'read' }, otherKey);
+    expect(theirs.session_id).not.toBe(created.session_id);
+    const mine = await fetch(`${t.url}/v1/connect-sessions/${theirs.session_id}`, { headers: { 'x-api-key': apiKey } });
+    expect(mine.status).toBe(404);
+  });
+
+  it('a return_url in the query string is ignored: the page only uses the stored one', async () => {
+    const created = await session({ user_id: 'cancel-user', perms: 'read', return_url: 'https://app.example.com/ok' });
+    const page = await browser.newPage();
+    await page.goto(`${created.connect_url}?return_url=${encodeURIComponent('https://evil.example/steal')}`);
+    await Promise.all([page.waitForNavigation(), page.click('#continue')]);
+    await Promise.all([page.waitForNavigation(), page.click('#cancel')]);
+    expect(await heading(page)).toBe('Your Flickr account was not connected');
+    const back = await page.$eval('#return', (a) => a.getAttribute('href') ?? '');
+    expect(back).toBe('https://app.example.com/ok?status=failed&user_id=cancel-user');
+    await shot(page, '12-cancelled');
+    await page.close();
+  });
+
+  describe('POST /v1/connect-sessions', () => {
+    it('answers 201 with a one-time link; the database keeps only its hash', async () => {
+      const res = await createSession({ user_id: 'api-user', perms: 'delete', expires_in: 120 });
+      expect(res.status).toBe(201);
+      const body = (await res.json()) as { connect_url: string; session_id: string; expires_at: string };
+      const token = new URL(body.connect_url).pathname.split('/').pop() as string;
+      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      const ttl = new Date(body.expires_at).getTime() - Date.now();
+      expect(ttl).toBeGreaterThan(60_000);
+      expect(ttl).toBeLessThanOrEqual(120_000);
+      const stored = JSON.stringify(await db.collection('connect_sessions').findOne({ session_id: body.session_id }));
+      expect(stored).not.toContain(token);
+    });
+
+    it.each([
+      ['not on the allowlist', 'https://evil.example/x'],
+      ['plain http off localhost', 'http://app.example.com/x'],
+      ['not a URL', 'nope'],
+    ])('refuses a return_url %s', async (_why, url) => {
+      const res = await createSession({ user_id: 'api-user', perms: 'read', return_url: url });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ type: expect.stringContaining('connect-return-url-not-allowed') });
+    });
+
+    it('refuses expires_in above 1800 s, bad perms, and calls without a key', async () => {
+      expect((await createSession({ user_id: 'api-user', perms: 'read', expires_in: 1801 })).status).toBe(400);
+      expect((await createSession({ user_id: 'api-user', perms: 'admin' })).status).toBe(400);
+      const anonymous = await fetch(`${t.url}/v1/connect-sessions`, { method: 'POST', headers: json, body: JSON.stringify({ user_id: 'x', perms: 'read' }) });
+      expect(anonymous.status).toBe(401);
+    });
+  });
+});
