@@ -2,8 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app.config';
 import { NotFoundProblem, ProblemException } from '../common/problem/problem.exception';
+import { OAuthConfig } from '../oauth/oauth.config';
 import { OAuthService } from '../oauth/oauth.service';
-import { OAuthRequestInvalidProblem, OAuthVerifierRejectedProblem } from '../oauth/oauth.errors';
+import { OAuthCallbackDisabledProblem, OAuthRequestInvalidProblem, OAuthVerifierRejectedProblem } from '../oauth/oauth.errors';
 import type { FlickrPerms, OAuthMode } from '../oauth/oauth-pending.schema';
 import type { ScopedUser } from '../users/user.identity';
 import { UserOwnershipService } from '../users/user-ownership.service';
@@ -53,6 +54,7 @@ export class ConnectService {
     private readonly sessions: ConnectSessionRepository,
     private readonly oauth: OAuthService,
     private readonly ownership: UserOwnershipService,
+    private readonly oauthConfig: OAuthConfig,
   ) {}
 
   /** Creates a session for the scoped user (registered if new); `requestOrigin` is used when CONNECT_PUBLIC_URL is unset. */
@@ -61,6 +63,8 @@ export class ConnectService {
     input: { perms: FlickrPerms; mode?: OAuthMode; returnUrl?: string; expiresIn?: number },
     requestOrigin: string,
   ): Promise<ConnectSessionCreated> {
+    // Refused now rather than on the page, where the end user could do nothing about it.
+    if (input.mode === 'callback' && !this.oauthConfig.OAUTH_CALLBACK_ENABLED) throw new OAuthCallbackDisabledProblem();
     const returnUrl = input.returnUrl === undefined ? null : this.checkReturnUrl(input.returnUrl);
     await this.ownership.register(user);
     const token = randomBytes(32).toString('base64url');

@@ -1,6 +1,7 @@
 import { loadSlice } from '../../src/config/env.validation';
 import { AppConfig } from '../../src/config/app.config';
 import { ConnectConfig } from '../../src/connect/connect.config';
+import { OAuthConfig } from '../../src/oauth/oauth.config';
 import { ConnectService } from '../../src/connect/connect.service';
 import type { ConnectSessionRecord } from '../../src/connect/connect-session.schema';
 import type { ConnectSessionRepository } from '../../src/connect/connect-session.repository';
@@ -17,12 +18,13 @@ describe('connect sessions: return_url allowlist', () => {
       { insert: async (r: ConnectSessionRecord) => void inserted.push(r) } as unknown as ConnectSessionRepository,
       {} as OAuthService,
       { register: async () => ({}) } as unknown as UserOwnershipService,
+      loadSlice(OAuthConfig, env),
     );
-    const create = (returnUrl: string) => service.create({ clientId: 'c1', userId: 'u1' }, { perms: 'read', returnUrl }, 'https://gw.example');
+    const create = (returnUrl?: string, mode?: 'oob' | 'callback') => service.create({ clientId: 'c1', userId: 'u1' }, { perms: 'read', returnUrl, mode }, 'https://gw.example');
     return { create, inserted };
   };
   const refused = async (promise: Promise<unknown>) => {
-    const error = (await promise.then(() => undefined, (e: unknown) => e)) as { getStatus?: () => number; type?: string } | undefined;
+    const error = (await promise.then(() => undefined, (e: unknown) => e)) as { getStatus?: () => number; slug?: string } | undefined;
     expect(error?.getStatus?.()).toBe(400);
     return error;
   };
@@ -58,6 +60,15 @@ describe('connect sessions: return_url allowlist', () => {
   it('uses CONNECT_PUBLIC_URL for the link when set', async () => {
     const { create } = build({ CONNECT_PUBLIC_URL: 'https://gateway.example.com', CONNECT_RETURN_URL_ORIGINS: 'https://app.example.com' });
     expect((await create('https://app.example.com/')).connect_url).toMatch(/^https:\/\/gateway\.example\.com\/connect\/[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('refuses callback mode at creation while OAUTH_CALLBACK_ENABLED is off', async () => {
+    const off = build({});
+    expect(await refused(off.create(undefined, 'callback'))).toMatchObject({ slug: 'oauth-callback-disabled' });
+    expect(off.inserted).toHaveLength(0);
+    const on = build({ OAUTH_CALLBACK_ENABLED: 'true', OAUTH_CALLBACK_URL: 'https://gw.example/v1/oauth/callback' });
+    await on.create(undefined, 'callback');
+    expect(on.inserted[0]).toMatchObject({ mode: 'callback', return_url: null });
   });
 
   it('production refuses plain-http origins and public URL', () => {
