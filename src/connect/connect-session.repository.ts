@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
+import type { ScopedUser } from '../users/user.identity';
 import { CONNECT_SESSION_MODEL, type ConnectSessionRecord, type ConnectSessionState } from './connect-session.schema';
 
 /** Adapter over `connect_sessions`. */
@@ -42,5 +43,10 @@ export class ConnectSessionRepository {
   async finish(tokenHash: string, state: Extract<ConnectSessionState, 'connected' | 'failed'>): Promise<boolean> {
     const result = await this.sessions.updateOne({ _id: tokenHash, state: { $in: ['open', 'started'] } }, { $set: { state } }).exec();
     return result.modifiedCount === 1;
+  }
+
+  /** Drops every session of the scoped user (erasure). */
+  async deleteByUser(user: ScopedUser): Promise<number> {
+    return (await this.sessions.deleteMany({ client_id: user.clientId, user_id: user.userId }).exec()).deletedCount;
   }
 }

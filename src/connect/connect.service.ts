@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app.config';
 import { NotFoundProblem, ProblemException } from '../common/problem/problem.exception';
 import { OAuthConfig } from '../oauth/oauth.config';
@@ -7,6 +7,7 @@ import { OAuthService } from '../oauth/oauth.service';
 import { OAuthCallbackDisabledProblem, OAuthRequestInvalidProblem, OAuthVerifierRejectedProblem } from '../oauth/oauth.errors';
 import type { FlickrPerms, OAuthMode } from '../oauth/oauth-pending.schema';
 import type { ScopedUser } from '../users/user.identity';
+import { UserErasure } from '../users/user-erasure';
 import { UserOwnershipService } from '../users/user-ownership.service';
 import { ConnectConfig } from './connect.config';
 import { ConnectReturnUrlNotAllowedProblem } from './connect.errors';
@@ -47,7 +48,7 @@ export const hashConnectToken = (token: string) => createHash('sha256').update(t
  * the gateway's own OAuth flow (src/oauth) and ends on the return URL the client set at creation.
  */
 @Injectable()
-export class ConnectService {
+export class ConnectService implements OnModuleInit {
   constructor(
     private readonly config: ConnectConfig,
     private readonly app: AppConfig,
@@ -55,7 +56,13 @@ export class ConnectService {
     private readonly oauth: OAuthService,
     private readonly ownership: UserOwnershipService,
     private readonly oauthConfig: OAuthConfig,
+    private readonly erasure: UserErasure,
   ) {}
+
+  onModuleInit(): void {
+    // Erasing a user drops its connect sessions: a link sent earlier can no longer connect anything.
+    this.erasure.register({ name: 'connect-sessions', eraseUser: async (user) => void (await this.sessions.deleteByUser(user)) });
+  }
 
   /** Creates a session for the scoped user (registered if new); `requestOrigin` is used when CONNECT_PUBLIC_URL is unset. */
   async create(

@@ -226,6 +226,15 @@ describe('hosted connect page (real browser)', () => {
     expect(mine.status).toBe(404);
   });
 
+  it("erasing the user drops its sessions: the link no longer works", async () => {
+    const created = await session({ user_id: 'erased-user', perms: 'read' });
+    expect((await fetch(created.connect_url)).status).toBe(200);
+    expect((await fetch(`${t.url}/v1/users/erased-user`, { method: 'DELETE', headers: { 'x-api-key': apiKey } })).status).toBe(204);
+    const after = await fetch(created.connect_url);
+    expect(after.status).toBe(404);
+    expect(await after.text()).toContain('This link cannot be used');
+  });
+
   it('a return_url in the query string is ignored: the page only uses the stored one', async () => {
     const created = await session({ user_id: 'cancel-user', perms: 'read', return_url: 'https://app.example.com/ok' });
     const page = await browser.newPage();

@@ -6,6 +6,7 @@ import { ConnectService } from '../../src/connect/connect.service';
 import type { ConnectSessionRecord } from '../../src/connect/connect-session.schema';
 import type { ConnectSessionRepository } from '../../src/connect/connect-session.repository';
 import type { OAuthService } from '../../src/oauth/oauth.service';
+import type { UserErasure } from '../../src/users/user-erasure';
 import type { UserOwnershipService } from '../../src/users/user-ownership.service';
 
 /** Return-URL rules of connect sessions; the repository and ownership are recorders (no database here). */
@@ -19,6 +20,7 @@ describe('connect sessions: return_url allowlist', () => {
       {} as OAuthService,
       { register: async () => ({}) } as unknown as UserOwnershipService,
       loadSlice(OAuthConfig, env),
+      {} as UserErasure,
     );
     const create = (returnUrl?: string, mode?: 'oob' | 'callback') => service.create({ clientId: 'c1', userId: 'u1' }, { perms: 'read', returnUrl, mode }, 'https://gw.example');
     return { create, inserted };
