@@ -1,7 +1,7 @@
-import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
-import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
-import { fakeFlickrEnv } from '../support/factories/flickr.factory';
-import { startTestApp, type TestApp } from '../support/test-app';
+import type { FakeFlickr } from '../fake-flickr/fake-flickr.server';
+import { createApiKey } from '../support/factories/api-key.factory';
+import { type TestApp } from '../support/test-app';
+import { startAppOnFakeFlickr } from '../support/fake-flickr-app';
 import { connectUser } from '../support/uploads';
 
 const PROBLEM = 'urn:flickr-gateway:problem:';
@@ -28,18 +28,13 @@ describe('a fair share of the shared Flickr budget', () => {
     });
 
   beforeAll(async () => {
-    fake = await FakeFlickr.start({ origins: REAL_FLICKR_ORIGINS });
-    t = await startTestApp({
-      env: {
-        ...AUTH_TEST_ENV,
-        ...fakeFlickrEnv(fake),
-        FLICKR_BUDGET_LIMIT: String(BUDGET),
-        FLICKR_BUDGET_WINDOW_MS: String(WINDOW_S * 1000),
-        FLICKR_BUDGET_RESERVE_PERCENT: '5',
-        // The gateway's own per-user quotas must not be what stops A.
-        RATE_LIMIT_ENABLED: 'false',
-      },
-    });
+    ({ fake, t } = await startAppOnFakeFlickr({
+      FLICKR_BUDGET_LIMIT: String(BUDGET),
+      FLICKR_BUDGET_WINDOW_MS: String(WINDOW_S * 1000),
+      FLICKR_BUDGET_RESERVE_PERCENT: '5',
+      // The gateway's own per-user quotas must not be what stops A.
+      RATE_LIMIT_ENABLED: 'false',
+    }));
     const a = await createApiKey(t.app);
     const b = await createApiKey(t.app);
     [keyA, keyB] = [a.api_key, b.api_key];

@@ -1,7 +1,8 @@
-import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
-import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
-import { connectViaOob, fakeFlickrEnv } from '../support/factories/flickr.factory';
-import { startTestApp, type TestApp } from '../support/test-app';
+import type { FakeFlickr } from '../fake-flickr/fake-flickr.server';
+import { createApiKey } from '../support/factories/api-key.factory';
+import { connectViaOob } from '../support/factories/flickr.factory';
+import { type TestApp } from '../support/test-app';
+import { startAppOnFakeFlickr } from '../support/fake-flickr-app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const BUDGET = 14;
@@ -22,19 +23,14 @@ describe('upstream protection through the gateway', () => {
     });
 
   beforeAll(async () => {
-    fake = await FakeFlickr.start({ origins: REAL_FLICKR_ORIGINS });
-    t = await startTestApp({
-      env: {
-        ...AUTH_TEST_ENV,
-        ...fakeFlickrEnv(fake),
-        FLICKR_BUDGET_LIMIT: String(BUDGET),
-        // One client here: without a reserve for newcomers it may use the app's whole budget (the reserve and
-        // the shares are tested in flickr-fairness.e2e-spec.ts).
-        FLICKR_BUDGET_RESERVE_PERCENT: '0',
-        FLICKR_BREAKER_OPEN_MS: String(OPEN_MS),
-        RATE_LIMIT_USER_WRITE_LIMIT: '2',
-      },
-    });
+    ({ fake, t } = await startAppOnFakeFlickr({
+      FLICKR_BUDGET_LIMIT: String(BUDGET),
+      // One client here: without a reserve for newcomers it may use the app's whole budget (the reserve and
+      // the shares are tested in flickr-fairness.e2e-spec.ts).
+      FLICKR_BUDGET_RESERVE_PERCENT: '0',
+      FLICKR_BREAKER_OPEN_MS: String(OPEN_MS),
+      RATE_LIMIT_USER_WRITE_LIMIT: '2',
+    }));
     apiKey = (await createApiKey(t.app)).api_key;
     await connectViaOob(t.url, apiKey, 'p-1');
   });
