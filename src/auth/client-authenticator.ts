@@ -1,3 +1,4 @@
+import type { BlockList } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Passport, type Strategy } from 'passport';
@@ -38,6 +39,7 @@ function presentedCredential(request: FastifyRequest): { apiKey?: string; hmacKe
 @Injectable()
 export class ClientAuthenticator {
   private readonly passport = new Passport();
+  private readonly allowlists = new WeakMap<readonly string[], BlockList>();
 
   constructor(
     private readonly metrics: AuthMetrics,
@@ -73,11 +75,24 @@ export class ClientAuthenticator {
       await this.failures.recordFailure(ip, keyId);
       throw new AuthenticationFailedProblem();
     }
-    if (principal.ipAllowlist.length > 0 && !listContains(cidrList(principal.ipAllowlist), ip)) {
+    if (principal.ipAllowlist.length > 0 && !listContains(this.allowlistOf(principal), ip)) {
       throw new ForbiddenProblem('This key may not be used from this address.');
     }
     if (principal.role !== role) throw new ForbiddenProblem();
     return principal;
+  }
+
+  /**
+   * The key's allowlist as a BlockList, parsed once per verified principal: the verifier serves the same
+   * principal object from its cache, so the list is not re-parsed on every request.
+   */
+  private allowlistOf(principal: Principal): BlockList {
+    let list = this.allowlists.get(principal.ipAllowlist);
+    if (!list) {
+      list = cidrList(principal.ipAllowlist);
+      this.allowlists.set(principal.ipAllowlist, list);
+    }
+    return list;
   }
 
   /** Runs the strategies; a thrown VerificationFailed, or 'missing' when no strategy found a credential. */
