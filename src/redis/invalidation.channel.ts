@@ -37,7 +37,10 @@ export abstract class InvalidationChannel implements OnModuleInit, OnApplication
   }
 
   async onModuleInit(): Promise<void> {
-    this.subscriber = this.factory.create(this.connectionName, { keyPrefix: '' });
+    // The subscriber keeps its offline queue: on reconnecting, ioredis re-sends SUBSCRIBE from its 'ready' handler
+    // itself, and without a queue that command is refused ("Stream isn't writeable") as an unhandled rejection.
+    // Only SUBSCRIBE ever waits there; request-path commands go through fail-fast connections.
+    this.subscriber = this.factory.create(this.connectionName, { keyPrefix: '', enableOfflineQueue: true });
     this.subscriber.on('message', (channel: string, id: string) => {
       if (channel === this.channel) for (const listener of this.listeners) listener(id);
     });
