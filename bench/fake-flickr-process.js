@@ -1,5 +1,5 @@
 /**
- * The fake Flickr (test/fake-flickr, TypeScript) in a process of its own, so the
+ * The fake Flickr (tools/sandbox-flickr, TypeScript) in a process of its own, so the
  * upstream of the proxy benchmarks does not share an event loop with the load
  * generator. Spawned by bench/run.js with an IPC channel:
  *   -> parent: { ready: { url, consumerKey, consumerSecret, photoId } } once listening
@@ -8,7 +8,7 @@
  * Signatures are checked over Flickr's real URLs, as in the e2e tests.
  */
 require('ts-node/register/transpile-only');
-const { FakeFlickr, REAL_FLICKR_ORIGINS, ALICE } = require('../test/fake-flickr/fake-flickr.server');
+const { FakeFlickr, REAL_FLICKR_ORIGINS, ALICE } = require('../tools/sandbox-flickr/fake-flickr.server');
 
 (async () => {
   const fake = await FakeFlickr.start({ origins: REAL_FLICKR_ORIGINS });

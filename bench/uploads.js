@@ -24,7 +24,7 @@ const ROUNDS = arg('rounds', 3);
 const FILE_BYTES = 4096;
 
 require('ts-node').register({ transpileOnly: true, project: path.join(ROOT, 'tsconfig.json') });
-const { FakeFlickr, REAL_FLICKR_ORIGINS } = require(path.join(ROOT, 'test/fake-flickr/fake-flickr.server.ts'));
+const { FakeFlickr, REAL_FLICKR_ORIGINS } = require(path.join(ROOT, 'tools/sandbox-flickr/fake-flickr.server.ts'));
 
 const TS_NODE = ['-r', 'ts-node/register/transpile-only'];
 

@@ -1,7 +1,12 @@
-import { IsOptional, IsString, Matches } from 'class-validator';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { ToInt } from '../config/env.transforms';
 import type { ConfigSlice } from '../config/env.validation';
 
-/** Hosted connect pages: where they are served from, and where they may send the browser back to. */
+/**
+ * Hosted connect pages: where they are served from, and how long a replica trusts its copy of a
+ * client's connect settings. Which return URLs a client may use, and its branding, are per client
+ * (admin API, `PUT /admin/clients/:client_id/connect-settings`), not configuration.
+ */
 export class ConnectConfig implements ConfigSlice {
   /**
    * This gateway's public origin as browsers reach it (e.g. https://gateway.example.com), used to build
@@ -13,30 +18,19 @@ export class ConnectConfig implements ConfigSlice {
   CONNECT_PUBLIC_URL?: string;
 
   /**
-   * Comma-separated origins a connect session's `return_url` may point at (e.g.
-   * `https://app.example.com,http://localhost:3000`). Empty: no return URL is accepted (sessions still work without one).
+   * How long a replica keeps a client's connect settings in memory (ms). Admin changes reach every
+   * replica through Redis pub/sub at once; this bounds staleness only when that announcement is lost.
+   * 0 reads the database on every page view and session creation.
    */
-  @IsString()
-  CONNECT_RETURN_URL_ORIGINS = '';
-
-  /** The allowlist as parsed origins. */
-  returnOrigins(): string[] {
-    return this.CONNECT_RETURN_URL_ORIGINS.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean)
-      .map((s) => {
-        try {
-          return new URL(s).origin;
-        } catch {
-          return s;
-        }
-      });
-  }
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(300_000)
+  CONNECT_SETTINGS_CACHE_TTL_MS = 30_000;
 
   productionProblems(): string[] {
     const problems: string[] = [];
     if (this.CONNECT_PUBLIC_URL && !this.CONNECT_PUBLIC_URL.startsWith('https://')) problems.push('CONNECT_PUBLIC_URL: must be https in production');
-    if (this.returnOrigins().some((o) => !o.startsWith('https://'))) problems.push('CONNECT_RETURN_URL_ORIGINS: every origin must be https in production');
     return problems;
   }
 }

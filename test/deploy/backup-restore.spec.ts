@@ -9,7 +9,7 @@ import { FlickrClient } from '../../src/flickr/flickr.client';
 import { TokenStore } from '../../src/tokens/token.store';
 import { UserConnectionService } from '../../src/users/user-connection.service';
 import { UserOwnershipService } from '../../src/users/user-ownership.service';
-import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
+import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake-flickr.server';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { waitFor } from '../support/processes';
 import { startTestApp, type TestApp } from '../support/test-app';

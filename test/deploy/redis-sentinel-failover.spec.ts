@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IssuedApiKey } from '../../src/auth/api-key.view';
-import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
+import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake-flickr.server';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { waitFor } from '../support/processes';
 import { startTestApp, type TestApp } from '../support/test-app';

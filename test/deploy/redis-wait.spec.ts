@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { UploadJobRepository } from '../../src/uploads/upload-job.repository';
 import { UploadLanesStore } from '../../src/uploads/upload-lanes.store';
 import { UploadStagingStore } from '../../src/uploads/upload-staging.store';
-import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
+import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake-flickr.server';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { connectUser, sendUpload, sharedKmsEnv } from '../support/uploads';

@@ -1,4 +1,4 @@
-import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
+import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake-flickr.server';
 import { type ApiProcess, startApiProcess } from '../support/api-process';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { connectViaOob, fakeFlickrEnv } from '../support/factories/flickr.factory';

@@ -1,4 +1,4 @@
-import { ALICE, FAKE_GROUP_ID, FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
+import { ALICE, FAKE_GROUP_ID, FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake-flickr.server';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { connectViaOob, fakeFlickrEnv } from '../support/factories/flickr.factory';
 import { startTestApp, type TestApp } from '../support/test-app';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { OAuthPendingSweeper } from '../../src/oauth/oauth-pending.sweeper';
-import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
+import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake-flickr.server';
 import { createTransitKeys, useOpenBao } from '../integration/kms-env';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { approveOnFlickr, connectViaOob, fakeFlickrEnv, pinFrom } from '../support/factories/flickr.factory';

@@ -1,4 +1,4 @@
-import type { FakeFlickr } from '../fake-flickr/fake-flickr.server';
+import type { FakeFlickr } from '../../tools/sandbox-flickr/fake-flickr.server';
 import { createApiKey } from '../support/factories/api-key.factory';
 import { type TestApp } from '../support/test-app';
 import { startAppOnFakeFlickr } from '../support/fake-flickr-app';

@@ -2,7 +2,7 @@ import { getConnectionToken } from '@nestjs/mongoose';
 import type { CommandStartedEvent } from 'mongodb';
 import type { Connection } from 'mongoose';
 import { type Counter, register } from 'prom-client';
-import { ALICE, type FakeFlickr } from '../fake-flickr/fake-flickr.server';
+import { ALICE, type FakeFlickr } from '../../tools/sandbox-flickr/fake-flickr.server';
 import { startApiProcess, type ApiProcess } from '../support/api-process';
 import { createApiKey } from '../support/factories/api-key.factory';
 import { connectViaOob } from '../support/factories/flickr.factory';

@@ -1,6 +1,6 @@
 import type { IssuedApiKey } from '../../src/auth/api-key.view';
 import { KeyInvalidationBus } from '../../src/auth/key-invalidation.bus';
-import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
+import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake-flickr.server';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { connectViaOob, fakeFlickrEnv } from '../support/factories/flickr.factory';
 import { FerretDBProcess, RedisProcess, waitFor } from '../support/processes';

@@ -5,7 +5,7 @@ import type { IssuedApiKey } from '../../src/auth/api-key.view';
 import { formatApiKey, newKeyId, newSecret } from '../../src/auth/api-key.format';
 import { UploadJobRepository } from '../../src/uploads/upload-job.repository';
 import { UploadStagingStore } from '../../src/uploads/upload-staging.store';
-import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
+import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake-flickr.server';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { approveOnFlickr, connectViaOob, pinFrom } from '../support/factories/flickr.factory';
 import { waitFor } from '../support/processes';

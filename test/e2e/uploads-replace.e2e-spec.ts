@@ -4,7 +4,7 @@ import { UploadJobRepository } from '../../src/uploads/upload-job.repository';
 import { UploadStagingStore } from '../../src/uploads/upload-staging.store';
 import { UserConnectionService } from '../../src/users/user-connection.service';
 import { UserOwnershipService } from '../../src/users/user-ownership.service';
-import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
+import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake-flickr.server';
 import { createApiKey } from '../support/factories/api-key.factory';
 import type { AppProcess } from '../support/api-process';
 import { waitFor } from '../support/processes';

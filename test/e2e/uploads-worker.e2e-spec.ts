@@ -1,5 +1,5 @@
 import type { IssuedApiKey } from '../../src/auth/api-key.view';
-import type { FakeFlickr } from '../fake-flickr/fake-flickr.server';
+import type { FakeFlickr } from '../../tools/sandbox-flickr/fake-flickr.server';
 import { freePort, waitFor } from '../support/processes';
 import { startAppOnFakeFlickr } from '../support/fake-flickr-app';
 import type { TestApp } from '../support/test-app';

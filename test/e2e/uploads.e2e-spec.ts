@@ -5,7 +5,7 @@ import { UploadJobRepository } from '../../src/uploads/upload-job.repository';
 import { UploadLanesStore } from '../../src/uploads/upload-lanes.store';
 import { READMIT_GRACE_MS, UploadReconciler } from '../../src/uploads/upload-reconciler.service';
 import { UploadStagingStore } from '../../src/uploads/upload-staging.store';
-import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
+import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake-flickr.server';
 import { createApiKey } from '../support/factories/api-key.factory';
 import { waitFor } from '../support/processes';
 import { startReplica, startTestApp, type TestApp } from '../support/test-app';

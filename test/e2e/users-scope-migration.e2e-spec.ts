@@ -3,7 +3,7 @@ import { type Connection, Types } from 'mongoose';
 import type { IssuedApiKey } from '../../src/auth/api-key.view';
 import { FlickrClient } from '../../src/flickr/flickr.client';
 import { TokenStore } from '../../src/tokens/token.store';
-import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
+import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake-flickr.server';
 import { AUTH_TEST_ENV, createApiKey } from '../support/factories/api-key.factory';
 import { fakeFlickrEnv } from '../support/factories/flickr.factory';
 import { cliReport, runCli } from '../support/processes';

@@ -1,7 +1,7 @@
 import { createFlickr } from 'flickr-sdk';
-import { CATALOGUE } from '../fake-flickr/fake-flickr.methods';
-import { FAKE_GROUP_ID, FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
-import { connectWithSdk, RedirectingTransport, type RestCaller } from '../fake-flickr/sdk-transport';
+import { CATALOGUE } from '../../tools/sandbox-flickr/fake-flickr.methods';
+import { FAKE_GROUP_ID, FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake-flickr.server';
+import { connectWithSdk, RedirectingTransport, type RestCaller } from '../support/flickr-sdk-transport';
 
 /**
  * The fake stands in for the whole Flickr REST API: every family answers

@@ -1,6 +1,6 @@
 import { createFlickr } from 'flickr-sdk';
-import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
-import { RedirectingTransport } from '../fake-flickr/sdk-transport';
+import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake-flickr.server';
+import { RedirectingTransport } from '../support/flickr-sdk-transport';
 
 /**
  * Proves the fake is faithful: Flickr's own SDK, which signs over the real

@@ -10,7 +10,7 @@ import { FlickrMetrics } from '../../src/flickr/flickr.metrics';
 import { RedisConfig } from '../../src/redis/redis.config';
 import { RedisConnectionFactory } from '../../src/redis/redis.factory';
 import { SlidingWindowStore } from '../../src/rate-limit/sliding-window.store';
-import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
+import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake-flickr.server';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

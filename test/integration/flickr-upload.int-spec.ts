@@ -4,7 +4,7 @@ import { FlickrClient } from '../../src/flickr/flickr.client';
 import { FlickrConfig } from '../../src/flickr/flickr.config';
 import { FlickrUpstreamError } from '../../src/flickr/flickr.errors';
 import { FlickrUploadClient } from '../../src/flickr/flickr-upload.client';
-import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../fake-flickr/fake-flickr.server';
+import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake-flickr.server';
 import { fakeFlickrEnv } from '../support/factories/flickr.factory';
 
 /** The streaming upload transport against the fake Flickr (real HTTP, real OAuth signature check). */

@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FlickrClient } from '../../src/flickr/flickr.client';
 import { UserConnectionService } from '../../src/users/user-connection.service';
 import { UserOwnershipService } from '../../src/users/user-ownership.service';
-import type { FakeFlickr } from '../fake-flickr/fake-flickr.server';
+import type { FakeFlickr } from '../../tools/sandbox-flickr/fake-flickr.server';
 import { AUTH_TEST_ENV, createApiKey } from './factories/api-key.factory';
 import { fakeFlickrEnv } from './factories/flickr.factory';
 import type { IssuedApiKey } from '../../src/auth/api-key.view';

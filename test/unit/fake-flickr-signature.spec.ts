@@ -4,7 +4,7 @@ import {
   parseForm,
   percentEncode,
   signatureBaseString,
-} from '../fake-flickr/oauth-signature';
+} from '../../tools/sandbox-flickr/oauth-signature';
 
 /** The fake Flickr's signature checker reproduces RFC 5849's worked examples exactly. */
 describe('fake Flickr OAuth 1.0a signature checker', () => {

@@ -1,4 +1,4 @@
-import type { FakeFlickr } from '../../fake-flickr/fake-flickr.server';
+import type { FakeFlickr } from '../../../tools/sandbox-flickr/fake-flickr.server';
 
 /** Env pointing the gateway at a fake Flickr that checks signatures over Flickr's real URLs. */
 export function fakeFlickrEnv(fake: FakeFlickr): Record<string, string> {

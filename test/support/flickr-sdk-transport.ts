@@ -1,5 +1,5 @@
 import { createFlickr, FetchTransport, type Transport } from 'flickr-sdk';
-import type { FakeFlickr } from './fake-flickr.server';
+import type { FakeFlickr } from '../../tools/sandbox-flickr/fake-flickr.server';
 
 /**
  * flickr-sdk's fetch transport, sending to the fake what the SDK signed for
