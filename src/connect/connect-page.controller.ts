@@ -6,8 +6,8 @@ import { Consumes } from '../common/http/content-type.guard';
 import { Public } from '../common/http/route-access';
 import { requestOrigin } from './connect.controller';
 import { ProblemException } from '../common/problem/problem.exception';
-import { CONNECT_CSS, CONNECT_PAGE_CSP, invalidLinkPage, overviewPage, pinPage, resultPage, unavailablePage } from './connect.page';
-import { ConnectService } from './connect.service';
+import { CONNECT_CSS, connectPageCsp, invalidLinkPage, overviewPage, pinPage, resultPage, unavailablePage } from './connect.page';
+import { type ConnectOutcome, type ConnectPageSession, ConnectService } from './connect.service';
 
 const PIN_PATTERN = /^([0-9]{3})-?([0-9]{3})-?([0-9]{3})$/;
 /** The cookie that keeps callback mode's one-time state in the browser that started (named per request token). */
@@ -37,14 +37,14 @@ export class ConnectPageController {
     const { session, connected } = oauthToken ? await this.connect.completeCallback(oauthToken, state) : { session: null, connected: false };
     void reply.header('set-cookie', `${cookie}=; Path=/connect; Max-Age=0; HttpOnly; SameSite=Lax`);
     if (!session) return this.html(reply, 400, invalidLinkPage());
-    this.html(reply, connected ? 200 : 400, resultPage(session, connected, ConnectService.returnTarget(session, connected ? 'connected' : 'failed')));
+    this.result(reply, session, connected ? { status: 'connected' } : { status: 'failed', error: 'not_confirmed' });
   }
 
   @Get(':token')
   async overview(@Param('token') token: string, @Res() reply: FastifyReply): Promise<void> {
     const session = await this.connect.open(token);
     if (!session) return this.html(reply, 404, invalidLinkPage());
-    this.html(reply, 200, overviewPage(session, token));
+    this.html(reply, 200, overviewPage(session, token), session);
   }
 
   /** "Continue to Flickr": a fresh request token; callback mode goes straight to Flickr, PIN mode to the PIN page. */
@@ -73,7 +73,7 @@ export class ConnectPageController {
     const session = await this.connect.open(token);
     if (!session) return this.html(reply, 404, invalidLinkPage());
     if (session.mode !== 'oob' || session.state !== 'started') return this.redirect(reply, `/connect/${token}`);
-    this.html(reply, 200, pinPage(session, token));
+    this.html(reply, 200, pinPage(session, token), session);
   }
 
   /** The PIN form posts as text/plain (`pin=...`), which needs no form parser and no script. */
@@ -85,20 +85,19 @@ export class ConnectPageController {
     if (session.mode !== 'oob' || session.state !== 'started') return this.redirect(reply, `/connect/${token}`);
     const typed = fieldOf(request.body, 'pin').replace(/\s+/g, '');
     const match = PIN_PATTERN.exec(typed);
-    if (!match) return this.html(reply, 400, pinPage(session, token, 'Enter the 9-digit code Flickr showed you, e.g. 123-456-789.'));
+    if (!match) return this.html(reply, 400, pinPage(session, token, 'Enter the 9-digit code Flickr showed you, e.g. 123-456-789.'), session);
     let outcome;
     try {
       outcome = await this.connect.submitPin(session, `${match[1]}-${match[2]}-${match[3]}`);
     } catch (error) {
-      if (error instanceof ProblemException) return this.html(reply, 503, pinPage(session, token, 'Flickr could not be reached. Try the same code again in a moment.'));
+      if (error instanceof ProblemException) return this.html(reply, 503, pinPage(session, token, 'Flickr could not be reached. Try the same code again in a moment.'), session);
       throw error;
     }
     if (outcome.kind === 'retry') {
       const left = `${outcome.attemptsLeft} attempt${outcome.attemptsLeft === 1 ? '' : 's'} left`;
-      return this.html(reply, 400, pinPage(session, token, `Flickr did not accept this code. Check it and try again (${left}).`));
+      return this.html(reply, 400, pinPage(session, token, `Flickr did not accept this code. Check it and try again (${left}).`), session);
     }
-    const connected = outcome.kind === 'connected';
-    this.html(reply, connected ? 200 : 400, resultPage(session, connected, ConnectService.returnTarget(session, connected ? 'connected' : 'failed')));
+    this.result(reply, session, outcome.kind === 'connected' ? { status: 'connected' } : { status: 'failed', error: outcome.error });
   }
 
   @Get(':token/cancel')
@@ -106,14 +105,20 @@ export class ConnectPageController {
     const session = await this.connect.open(token);
     if (!session) return this.html(reply, 404, invalidLinkPage());
     await this.connect.fail(session);
-    this.html(reply, 200, resultPage(session, false, ConnectService.returnTarget(session, 'failed')));
+    this.result(reply, session, { status: 'failed', error: 'cancelled' }, 200);
   }
 
-  private html(reply: FastifyReply, status: number, body: string): void {
+  /** The final page; it sends the browser on to the client's return URL (when it has one) by itself. */
+  private result(reply: FastifyReply, session: ConnectPageSession, outcome: ConnectOutcome, status = outcome.status === 'connected' ? 200 : 400): void {
+    this.html(reply, status, resultPage(session, outcome, ConnectService.returnTarget(session, outcome)), session);
+  }
+
+  /** A page; one that shows a session's client may show its logo, so its CSP allows exactly that logo's origin. */
+  private html(reply: FastifyReply, status: number, body: string, session: ConnectPageSession | null = null): void {
     void reply
       .status(status)
       .header('content-type', 'text/html; charset=utf-8')
-      .header('content-security-policy', CONNECT_PAGE_CSP)
+      .header('content-security-policy', connectPageCsp(session))
       .header('cache-control', 'no-store')
       .header('referrer-policy', 'no-referrer')
       .send(body);

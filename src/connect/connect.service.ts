@@ -11,6 +11,8 @@ import { UserErasure } from '../users/user-erasure';
 import { UserOwnershipService } from '../users/user-ownership.service';
 import { ConnectConfig } from './connect.config';
 import { ConnectReturnUrlNotAllowedProblem } from './connect.errors';
+import { type ConnectClient, ConnectSettingsService } from './connect-settings.service';
+import { returnUrl as returnUrlRule } from './connect-url.rules';
 import type { ConnectSessionRecord } from './connect-session.schema';
 import { ConnectSessionRepository } from './connect-session.repository';
 
@@ -32,14 +34,26 @@ export interface ConnectSessionView {
   expires_at: Date;
 }
 
+/**
+ * Why a session failed, as the return URL's `error` parameter: `cancelled` (the user chose Cancel),
+ * `attempts_exhausted` (too many wrong PINs), `not_confirmed` (Flickr did not confirm: the request
+ * expired or was refused, or the approval came back in another browser).
+ */
+export type ConnectErrorCode = 'cancelled' | 'attempts_exhausted' | 'not_confirmed';
+
+/** How a session ended. */
+export type ConnectOutcome = { status: 'connected' } | { status: 'failed'; error: ConnectErrorCode };
+
 /** The outcome of one PIN attempt on the page. */
-export type PinOutcome = { kind: 'connected' } | { kind: 'retry'; attemptsLeft: number } | { kind: 'failed' };
+export type PinOutcome = { kind: 'connected' } | { kind: 'retry'; attemptsLeft: number } | { kind: 'failed'; error: ConnectErrorCode };
+
+/** A usable session with what the page shows of its client (name, logo, current return-URL allowlist). */
+export type ConnectPageSession = ConnectSessionRecord & { client: ConnectClient };
 
 export const CONNECT_DEFAULT_TTL_S = 900;
 export const CONNECT_MAX_TTL_S = 1800;
 /** The shape of a token we hand out (32 random bytes, base64url); anything else is refused without a lookup. */
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export const hashConnectToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 
@@ -57,6 +71,7 @@ export class ConnectService implements OnModuleInit {
     private readonly ownership: UserOwnershipService,
     private readonly oauthConfig: OAuthConfig,
     private readonly erasure: UserErasure,
+    private readonly settings: ConnectSettingsService,
   ) {}
 
   onModuleInit(): void {
@@ -72,7 +87,7 @@ export class ConnectService implements OnModuleInit {
   ): Promise<ConnectSessionCreated> {
     // Refused now rather than on the page, where the end user could do nothing about it.
     if (input.mode === 'callback' && !this.oauthConfig.OAUTH_CALLBACK_ENABLED) throw new OAuthCallbackDisabledProblem();
-    const returnUrl = input.returnUrl === undefined ? null : this.checkReturnUrl(input.returnUrl);
+    const returnUrl = input.returnUrl === undefined ? null : await this.checkReturnUrl(user.clientId, input.returnUrl);
     await this.ownership.register(user);
     const token = randomBytes(32).toString('base64url');
     const now = new Date();
@@ -104,10 +119,10 @@ export class ConnectService implements OnModuleInit {
     return { session_id: s.session_id, user_id: s.user_id, perms: s.perms, mode: s.mode, status, return_url: s.return_url, expires_at: s.expires_at };
   }
 
-  /** The usable (unexpired, unfinished) session a link token opens, or null. */
-  async open(token: string): Promise<ConnectSessionRecord | null> {
+  /** The usable (unexpired, unfinished) session a link token opens, with its client's page settings, or null. */
+  async open(token: string): Promise<ConnectPageSession | null> {
     if (!TOKEN_PATTERN.test(token)) return null;
-    return this.sessions.findUsable(hashConnectToken(token), new Date());
+    return this.withClient(await this.sessions.findUsable(hashConnectToken(token), new Date()));
   }
 
   /**
@@ -123,26 +138,27 @@ export class ConnectService implements OnModuleInit {
 
   /** PIN mode: one attempt with the PIN the user typed. */
   async submitPin(session: ConnectSessionRecord, pin: string): Promise<PinOutcome> {
-    if (session.mode !== 'oob' || session.state !== 'started' || !session.oauth_token) return { kind: 'failed' };
+    if (session.mode !== 'oob' || session.state !== 'started' || !session.oauth_token) return { kind: 'failed', error: 'not_confirmed' };
     try {
       await this.oauth.verify({ clientId: session.client_id, userId: session.user_id }, session.oauth_token, pin);
     } catch (error) {
       if (error instanceof OAuthVerifierRejectedProblem) {
         const attemptsLeft = Number(error.extensions.attemptsLeft ?? 0);
         if (attemptsLeft > 0) return { kind: 'retry', attemptsLeft };
-      } else if (!(error instanceof OAuthRequestInvalidProblem)) {
-        throw error;
+        await this.sessions.finish(session._id, 'failed');
+        return { kind: 'failed', error: 'attempts_exhausted' };
       }
+      if (!(error instanceof OAuthRequestInvalidProblem)) throw error;
       await this.sessions.finish(session._id, 'failed');
-      return { kind: 'failed' };
+      return { kind: 'failed', error: 'not_confirmed' };
     }
     await this.sessions.finish(session._id, 'connected');
     return { kind: 'connected' };
   }
 
   /** Callback mode: Flickr approved request token `oauthToken`; completes with the state the browser kept. */
-  async completeCallback(oauthToken: string, state: string | undefined): Promise<{ session: ConnectSessionRecord | null; connected: boolean }> {
-    const session = await this.sessions.findStartedByRequestToken(oauthToken, new Date());
+  async completeCallback(oauthToken: string, state: string | undefined): Promise<{ session: ConnectPageSession | null; connected: boolean }> {
+    const session = await this.withClient(await this.sessions.findStartedByRequestToken(oauthToken, new Date()));
     if (!session || session.mode !== 'callback') return { session: null, connected: false };
     try {
       if (!state) throw new OAuthRequestInvalidProblem();
@@ -161,30 +177,34 @@ export class ConnectService implements OnModuleInit {
     await this.sessions.finish(session._id, 'failed');
   }
 
-  /** Where the browser goes at the end: the stored return URL with the outcome, or null without one. */
-  static returnTarget(session: ConnectSessionRecord, status: 'connected' | 'failed'): string | null {
+  /**
+   * Where the browser goes at the end: the stored return URL with the outcome (`status`, `error` on
+   * failure, `user_id`), or null without one. The stored URL must still be on the client's allowlist:
+   * an origin the admin has removed since the session was created is not redirected to.
+   */
+  static returnTarget(session: ConnectPageSession, outcome: ConnectOutcome): string | null {
     if (!session.return_url) return null;
     const target = new URL(session.return_url);
-    target.searchParams.set('status', status);
+    if (!session.client.returnUrlOrigins.includes(target.origin)) return null;
+    target.searchParams.set('status', outcome.status);
+    if (outcome.status === 'failed') target.searchParams.set('error', outcome.error);
     target.searchParams.set('user_id', session.user_id);
     return target.href;
+  }
+
+  private async withClient(session: ConnectSessionRecord | null): Promise<ConnectPageSession | null> {
+    return session && { ...session, client: await this.settings.client(session.client_id) };
   }
 
   private publicOrigin(requestOrigin: string): string {
     return this.config.CONNECT_PUBLIC_URL ?? requestOrigin;
   }
 
-  private checkReturnUrl(raw: string): string {
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw new ConnectReturnUrlNotAllowedProblem('not a URL');
-    }
-    const localHttp = url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname) && this.app.NODE_ENV !== 'production';
-    if (url.protocol !== 'https:' && !localHttp) throw new ConnectReturnUrlNotAllowedProblem('must be https (http only for localhost outside production)');
-    if (url.username || url.password) throw new ConnectReturnUrlNotAllowedProblem('must not contain credentials');
-    if (!this.config.returnOrigins().includes(url.origin)) throw new ConnectReturnUrlNotAllowedProblem(`origin ${url.origin} is not on the allowlist (CONNECT_RETURN_URL_ORIGINS)`);
-    return url.href;
+  /** The return URL checked against the creating client's own allowlist (another client's origins do not count). */
+  private async checkReturnUrl(clientId: string, raw: string): Promise<string> {
+    const { returnUrlOrigins } = await this.settings.client(clientId);
+    const checked = returnUrlRule(raw, returnUrlOrigins, this.app.NODE_ENV === 'production');
+    if (!checked.ok) throw new ConnectReturnUrlNotAllowedProblem(checked.reason);
+    return checked.value;
   }
 }
