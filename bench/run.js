@@ -520,6 +520,8 @@ async function main() {
       const file = require('node:fs').readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
       if (!file) throw new Error('the profiled gateway wrote no CPU profile');
       results.validation.profile = { ...profileShare(JSON.parse(readFileSync(path.join(dir, file), 'utf8')), ['validateFlickrCall', 'assertFlickrPermission']), rps: r.rps };
+      // BENCH_KEEP_PROFILE=<dir>: keep the profile to study it (e.g. with bench/profile-top.js).
+      if (process.env.BENCH_KEEP_PROFILE) require('node:fs').copyFileSync(path.join(dir, file), path.join(process.env.BENCH_KEEP_PROFILE, 'proxy-read.cpuprofile'));
       require('node:fs').rmSync(dir, { recursive: true, force: true });
       const pr = results.validation.profile;
       console.log(`    in a profiled gateway serving (2) (${r.rps.toFixed(0)} req/s): ${pr.hits} of ${pr.busy} busy samples (${(pr.share * 100).toFixed(3)} %)`);

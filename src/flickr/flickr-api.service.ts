@@ -4,6 +4,7 @@ import { SlidingWindowStore } from '../rate-limit/sliding-window.store';
 import { DEFAULT_APP_ID, FlickrBreaker } from './flickr.breaker';
 import { type Admission, type BudgetApp, type BudgetCaller, FlickrBudget, FlickrFairShareExceededProblem } from './flickr.budget';
 import { FlickrCache } from './flickr.cache';
+import { FlickrLocalCache } from './flickr-local.cache';
 import { type FlickrAnswer, FlickrClient, type FlickrUserToken, toUpstreamError } from './flickr.client';
 import { FlickrConfig } from './flickr.config';
 import {
@@ -40,6 +41,7 @@ export class FlickrApiService implements OnApplicationShutdown {
   constructor(
     private readonly client: FlickrClient,
     private readonly cache: FlickrCache,
+    private readonly localCache: FlickrLocalCache,
     store: SlidingWindowStore,
     private readonly config: FlickrConfig,
     private readonly metrics: FlickrMetrics,
@@ -64,6 +66,7 @@ export class FlickrApiService implements OnApplicationShutdown {
 
   /** Drops every cached answer of the user whose scopes start with `userScopePrefix`. */
   purgeCache(userScopePrefix: string): Promise<number> {
+    this.localCache.purge(userScopePrefix);
     return this.cache.purge(userScopePrefix);
   }
 
@@ -103,16 +106,28 @@ export class FlickrApiService implements OnApplicationShutdown {
     const policy = this.policyOf(method);
     const key = policy.class === 'read' && policy.cacheTtlS > 0 ? FlickrCache.key(userScope, method, params) : undefined;
     if (key && !options.bypassCache) {
+      // This process's copy first (no round trip), then Redis with the answer's remaining lifetime.
+      const local = this.localCache.get(key);
+      if (local !== undefined) {
+        this.metrics.cache(true);
+        return local;
+      }
       // A cache outage only costs a trip to Flickr: the cache's connection fails at once while Redis is down
       // (within REDIS_COMMAND_TIMEOUT_MS when it does not answer), it never queues the read.
-      const cached = await this.cache.get(key).catch(() => undefined);
+      const cached = await this.cache.getWithTtl(key).catch(() => undefined);
       this.metrics.cache(cached !== undefined);
-      if (cached) return cached;
+      if (cached) {
+        this.localCache.put(key, cached.json, cached.remainingMs);
+        return cached.json;
+      }
     }
     // Only now, on the way to Flickr, is the token read (and decrypted) when the caller gave a reader.
     const credentials = typeof token === 'function' ? await token() : token;
     const answer = JSON.stringify(await this.upstream(policy.class, () => this.client.call(credentials, method, params), options.caller, options.app));
-    if (key) await this.cache.put(key, answer, policy.cacheTtlS).catch(() => undefined);
+    if (key) {
+      await this.cache.put(key, answer, policy.cacheTtlS).catch(() => undefined);
+      this.localCache.put(key, answer, policy.cacheTtlS * 1000);
+    }
     return answer;
   }
 

@@ -27,6 +27,15 @@ export class FlickrCache {
     return (await this.redis.get(key)) ?? undefined;
   }
 
+  /**
+   * The cached answer with its remaining lifetime in ms, in one round trip (both commands leave in the
+   * same write on the auto-pipelined connection): what the in-process copy may not outlive.
+   */
+  async getWithTtl(key: string): Promise<{ json: string; remainingMs: number } | undefined> {
+    const [json, remainingMs] = await Promise.all([this.redis.get(key), this.redis.pttl(key)]);
+    return json === null ? undefined : { json, remainingMs };
+  }
+
   async put(key: string, json: string, ttlS: number): Promise<void> {
     await this.redis.set(key, json, 'EX', ttlS);
   }
@@ -38,12 +47,15 @@ export class FlickrCache {
    * Scope characters are `[A-Za-z0-9._:/#-]`, none special in a MATCH pattern.
    */
   async purge(scopePrefix: string): Promise<number> {
+    // ioredis prefixes command keys but not SCAN's MATCH pattern nor the keys SCAN returns: the pattern
+    // gets the connection's prefix here, and the found keys lose it before UNLINK adds it back.
+    const prefix = this.redis.options.keyPrefix ?? '';
     let cursor = '0';
     let deleted = 0;
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `flickr:cache:{${scopePrefix}*`, 'COUNT', 1000);
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}flickr:cache:{${scopePrefix}*`, 'COUNT', 1000);
       cursor = next;
-      if (keys.length > 0) deleted += await this.redis.unlink(...keys);
+      if (keys.length > 0) deleted += await this.redis.unlink(...keys.map((k) => k.slice(prefix.length)));
     } while (cursor !== '0');
     return deleted;
   }

@@ -118,6 +118,25 @@ export class FlickrConfig implements ConfigSlice {
   FLICKR_RETRY_BASE_MS = 200;
 
   /**
+   * How long this process keeps a cached answer in its own memory in front of Redis (ms; 0 = off). Never
+   * longer than the answer's remaining lifetime in Redis, so a read is never older than its cache TTL; a hot
+   * read then costs no Redis round trip at all. Bounded by FLICKR_CACHE_LOCAL_MAX_ENTRIES, answers over 64 KiB
+   * are not kept.
+   */
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  FLICKR_CACHE_LOCAL_TTL_MS = 1000;
+
+  /** Most answers this process keeps in memory (see FLICKR_CACHE_LOCAL_TTL_MS); the oldest goes first. */
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  FLICKR_CACHE_LOCAL_MAX_ENTRIES = 1000;
+
+  /**
    * Cache lifetimes that replace the catalogue's defaults for some reads, e.g.
    * `flickr.photos.search=30,flickr.urls.lookupUser=86400`; 0 turns caching off for that method.
    */

@@ -4,6 +4,7 @@ import { RateLimitStoreModule } from '../rate-limit/rate-limit-store.module';
 import { FlickrApiService } from './flickr-api.service';
 import { FlickrAppResolver } from './flickr-app.resolver';
 import { FlickrCache } from './flickr.cache';
+import { FlickrLocalCache } from './flickr-local.cache';
 import { FlickrClient } from './flickr.client';
 import { FlickrUploadClient } from './flickr-upload.client';
 import { FlickrMetrics, flickrMetricProviders } from './flickr.metrics';
@@ -15,7 +16,7 @@ import { FlickrMetrics, flickrMetricProviders } from './flickr.metrics';
  */
 @Module({
   imports: [RateLimitStoreModule, FlickrAppsModule],
-  providers: [FlickrClient, FlickrCache, FlickrMetrics, ...flickrMetricProviders, FlickrApiService, FlickrUploadClient, FlickrAppResolver],
+  providers: [FlickrClient, FlickrCache, FlickrLocalCache, FlickrMetrics, ...flickrMetricProviders, FlickrApiService, FlickrUploadClient, FlickrAppResolver],
   exports: [FlickrApiService, FlickrClient, FlickrUploadClient, FlickrAppResolver],
 })
 export class FlickrModule {}

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { loadSlice } from '../../src/config/env.validation';
 import { FlickrApiService } from '../../src/flickr/flickr-api.service';
 import { FlickrCache } from '../../src/flickr/flickr.cache';
+import { FlickrLocalCache } from '../../src/flickr/flickr-local.cache';
 import { FlickrClient, type FlickrUserToken } from '../../src/flickr/flickr.client';
 import { FlickrConfig } from '../../src/flickr/flickr.config';
 import { FlickrMetrics } from '../../src/flickr/flickr.metrics';
@@ -56,7 +57,7 @@ describe('FlickrApiService (fake Flickr, real Redis)', () => {
       counter('flickr_calls_refused_total', ['reason']),
     );
     const client = new FlickrClient(config);
-    const service = new FlickrApiService(client, new FlickrCache(redis), store, config, metrics);
+    const service = new FlickrApiService(client, new FlickrCache(redis), new FlickrLocalCache(config), store, config, metrics);
     services.push(service);
     return { service, client };
   }
@@ -100,6 +101,43 @@ describe('FlickrApiService (fake Flickr, real Redis)', () => {
     // Another user never sees the first one's cached answer.
     await service.call(`${user}-b`, token, 'flickr.people.getInfo', { user_id: '12345678@N00' });
     expect(fake.count('flickr.people.getInfo')).toBe(before + 3);
+  });
+
+  it("keeps hot answers in the process, never beyond their Redis lifetime; an erased user's are dropped", async () => {
+    // flickr.people.getInfo cached for 1 s in Redis; the process may keep answers for up to 60 s.
+    const { service, client } = build({ FLICKR_CACHE_TTL_OVERRIDES: 'flickr.people.getInfo=1', FLICKR_CACHE_LOCAL_TTL_MS: '60000' });
+    const token = await connectUser(client);
+    const user = `u-${randomBytes(3).toString('hex')}`;
+    const read = () => service.call(`${user}#1`, token, 'flickr.people.getInfo', { user_id: '12345678@N00' });
+    const before = fake.count('flickr.people.getInfo');
+    await read();
+    // The Redis copy is gone: the answer still comes from the process, with no trip to Flickr.
+    const keys = await redis.keys(`*flickr:cache:{${user}#1}*`);
+    expect(keys).toHaveLength(1);
+    await redis.unlink(keys[0]!.slice(redis.options.keyPrefix?.length ?? 0));
+    await read();
+    expect(fake.count('flickr.people.getInfo')).toBe(before + 1);
+    // Past the Redis lifetime (1 s) the process's copy has expired too, though its own TTL is 60 s.
+    await sleep(1100);
+    await read();
+    expect(fake.count('flickr.people.getInfo')).toBe(before + 2);
+    // Erasing the user (all incarnations) drops the process's copies as well as Redis'.
+    expect(await service.purgeCache(`${user}#`)).toBe(1);
+    await read();
+    expect(fake.count('flickr.people.getInfo')).toBe(before + 3);
+  });
+
+  it('with FLICKR_CACHE_LOCAL_TTL_MS=0 every hit is read from Redis', async () => {
+    const { service, client } = build({ FLICKR_CACHE_LOCAL_TTL_MS: '0' });
+    const token = await connectUser(client);
+    const user = `u-${randomBytes(3).toString('hex')}`;
+    const read = () => service.call(user, token, 'flickr.people.getInfo', { user_id: '12345678@N00' });
+    const before = fake.count('flickr.people.getInfo');
+    await read();
+    const keys = await redis.keys(`*flickr:cache:{${user}}*`);
+    await redis.unlink(keys[0]!.slice(redis.options.keyPrefix?.length ?? 0));
+    await read();
+    expect(fake.count('flickr.people.getInfo')).toBe(before + 2);
   });
 
   it('maps a revoked token (code 98) to the re-authorisation problem', async () => {
