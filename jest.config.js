@@ -25,6 +25,14 @@ module.exports = {
       setupFiles: ['<rootDir>/test/support/test-env.ts'],
     },
     {
+      // packages/sdk: its unit tests and its tests against the real app (same services as e2e).
+      ...common,
+      displayName: 'sdk',
+      testMatch: ['<rootDir>/test/sdk/**/*.spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      setupFiles: ['<rootDir>/test/support/test-env.ts'],
+    },
+    {
       // Deploy and operate: Helm chart, Prometheus rules, dashboards, Compose/Dockerfile, Sentinel failover,
       // backup/restore. Installs its tools through scripts/ops-tools.sh when they are missing.
       ...common,

@@ -1,0 +1,86 @@
+/**
+ * The request and response shapes of the routes the client wraps, taken from the
+ * generated OpenAPI types (src/generated/openapi.ts) so that they follow the API:
+ * when a route's schema changes, regenerating changes them and the compiler
+ * points at every use.
+ */
+import type { components, operations } from './generated/openapi';
+
+type Schemas = components['schemas'];
+type QueryOf<O extends keyof operations> = NonNullable<operations[O]['parameters']['query']>;
+/**
+ * A list's filters with `cursor` and `limit` (1-500, default 50). `limit` is restated: the document declares it
+ * without a type (PageQuery's `limit = 50` has no type annotation, so Nest's metadata says Object).
+ */
+type ListQuery<O extends keyof operations> = Omit<QueryOf<O>, 'cursor' | 'limit'> & { limit?: number; cursor?: string };
+
+/** A user of your client and its Flickr connection state. */
+export type User = Schemas['UserResponse'];
+/** Filters of `users.list` (`limit` is the page size, 1-500). */
+export type UserListQuery = ListQuery<'UsersController_list'>;
+
+export type ConnectSessionCreate = Schemas['CreateConnectSessionDto'];
+export type ConnectSessionCreated = Schemas['ConnectSessionCreatedResponse'];
+export type ConnectSession = Schemas['ConnectSessionResponse'];
+
+export type OAuthStart = Schemas['OAuthStartDto'];
+export type OAuthStarted = Schemas['OAuthStartedResponse'];
+export type OAuthVerify = Schemas['OAuthVerifyDto'];
+export type OAuthComplete = Schemas['OAuthCompleteDto'];
+export type OAuthConnected = Schemas['OAuthConnectedResponse'];
+
+/** Form fields of an upload besides the file (Flickr's upload arguments and the queue priority). */
+export type UploadFields = Omit<Schemas['UploadFormDoc'], 'photo'>;
+export type UploadAccepted = Schemas['UploadAcceptedView'];
+export type UploadJob = Schemas['UploadJobView'];
+export type UploadStatus = UploadJob['status'];
+export type UploadListQuery = ListQuery<'UploadsController_list'>;
+
+export type FlickrCatalogue = Schemas['FlickrCatalogueView'];
+/** Flickr's JSON answer (`stat: "ok"` and the method's fields). */
+export type FlickrAnswer = { stat: 'ok' } & Record<string, unknown>;
+/** A Flickr method's parameters: strings, numbers, booleans (sent as 1/0). */
+export type FlickrParams = Record<string, string | number | boolean>;
+
+/** Webhook event types an endpoint can subscribe to. */
+export type WebhookEventName =
+  | 'upload.completed'
+  | 'upload.failed'
+  | 'upload.expired'
+  | 'upload.cancelled'
+  | 'connection.created'
+  | 'connection.reauthorization_required'
+  | 'connection.erased';
+
+export interface WebhookEndpointCreate {
+  /** Where deliveries are POSTed (https in production; never a loopback or private address there). */
+  url: string;
+  /** Only these events; all when omitted. */
+  events?: WebhookEventName[];
+  description?: string;
+}
+
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  events: WebhookEventName[];
+  description: string | null;
+  created_at: string;
+  [field: string]: unknown;
+}
+
+/** `webhookEndpoints.create` answers the signing secret, once: keep it to verify deliveries. */
+export interface WebhookEndpointCreated extends WebhookEndpoint {
+  secret: string;
+}
+
+/** One delivery attempt log entry of an endpoint (fields as the gateway lists them). */
+export interface WebhookDelivery {
+  id: string;
+  [field: string]: unknown;
+}
+
+export interface WebhookListQuery {
+  limit?: number;
+  cursor?: string;
+}
