@@ -3,6 +3,7 @@ import { ToBool, ToInt, ToList } from './env.transforms';
 import type { ConfigSlice } from './env.validation';
 
 export type NodeEnv = 'development' | 'test' | 'production';
+export type LogFormat = 'json' | 'pretty';
 
 /** HTTP server, process and cross-cutting settings shared by the API and the worker. */
 export class AppConfig implements ConfigSlice {
@@ -29,6 +30,23 @@ export class AppConfig implements ConfigSlice {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
+
+  /**
+   * `json` (one JSON object per line: the production format, what log pipelines parse) or `pretty`
+   * (human-readable lines through pino-pretty, for a terminal in local development; scripts/start.sh sets it).
+   * Refused in production rather than silently forced to JSON: a deployment asking for it is misconfigured.
+   */
+  @IsIn(['json', 'pretty'])
+  LOG_FORMAT: LogFormat = 'json';
+
+  /**
+   * The Flickr URLs and app point at the local sandbox Flickr (tools/sandbox-flickr, started by scripts/start.sh
+   * when no Flickr credentials are configured). It only marks the processes' logs; the gateway behaves the same.
+   * Refused in production (its plain-http URLs are refused there too).
+   */
+  @ToBool()
+  @IsBoolean()
+  FLICKR_SANDBOX = false;
 
   /** Comma-separated allowed browser origins; empty means no cross-origin access. */
   @ToList()
@@ -100,6 +118,10 @@ export class AppConfig implements ConfigSlice {
     if (this.CORS_ORIGINS.some((o) => o.startsWith('http://'))) {
       problems.push('CORS_ORIGINS: plain-http origins are refused in production');
     }
+    if (this.FLICKR_SANDBOX) {
+      problems.push('FLICKR_SANDBOX: the sandbox Flickr is for local development and is refused in production; configure FLICKR_CONSUMER_KEY/SECRET of a real Flickr app');
+    }
+    if (this.LOG_FORMAT !== 'json') problems.push('LOG_FORMAT: pretty is for local development; production logs are JSON');
     return problems;
   }
 }

@@ -32,6 +32,12 @@ describe('environment parsing', () => {
     expect(loadSlice(RedisConfig, { REDIS_SENTINELS: 'h1:26379,h2:26380' }).REDIS_SENTINELS).toEqual(['h1:26379', 'h2:26380']);
   });
 
+  it('accepts the sandbox Flickr and pretty logs outside production; JSON and no sandbox by default', () => {
+    expect(problemsOf({ FLICKR_SANDBOX: 'true', LOG_FORMAT: 'pretty' })).toEqual([]);
+    expect(loadSlice(AppConfig, {})).toMatchObject({ FLICKR_SANDBOX: false, LOG_FORMAT: 'json' });
+    expect(problemsOf({ LOG_FORMAT: 'colourful' })[0]).toMatch(/^LOG_FORMAT: /);
+  });
+
   it('treats an empty string as unset', () => {
     expect(loadSlice(AppConfig, { PORT: '' }).PORT).toBe(3000);
   });
@@ -56,6 +62,14 @@ describe('environment parsing', () => {
     it('refuses wildcard CORS', () => {
       expect(problemsOf({ ...prod, CORS_ORIGINS: '*' })).toEqual(['CORS_ORIGINS: wildcard origins are refused in production']);
       expect(problemsOf({ ...prod, CORS_ORIGINS: 'https://*.example' })).toHaveLength(1);
+    });
+
+    it('refuses the sandbox Flickr and pretty logs, naming each', () => {
+      expect(problemsOf({ ...prod, FLICKR_SANDBOX: 'true' })).toEqual([
+        'FLICKR_SANDBOX: the sandbox Flickr is for local development and is refused in production; configure FLICKR_CONSUMER_KEY/SECRET of a real Flickr app',
+      ]);
+      expect(problemsOf({ ...prod, LOG_FORMAT: 'pretty' })).toEqual(['LOG_FORMAT: pretty is for local development; production logs are JSON']);
+      expect(problemsOf({ ...prod, FLICKR_SANDBOX: 'false', LOG_FORMAT: 'json' })).toEqual([]);
     });
 
     it('refuses falling back to the local-development data stores', () => {
