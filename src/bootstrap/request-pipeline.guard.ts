@@ -1,8 +1,9 @@
 import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@nestjs/common';
-import { ModuleRef, Reflector } from '@nestjs/core';
+import { ModuleRef } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientAuthenticator } from '../auth/client-authenticator';
 import { ContentTypeGuard } from '../common/http/content-type.guard';
+import { memoizedReflector } from '../common/http/memoized.reflector';
 import { requestContextOf } from '../common/http/request-context';
 import { type RouteAccess, routeAccessOf, routePreconditionOf } from '../common/http/route-access';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
@@ -29,13 +30,15 @@ export class RequestPipelineGuard implements CanActivate {
   private readonly reported = new Set<string>();
   private readonly contentType: ContentTypeGuard;
 
+  /** Route metadata is static: read once per route (see MemoizedReflector). */
+  private readonly reflector = memoizedReflector;
+
   constructor(
-    private readonly reflector: Reflector,
     private readonly authenticator: ClientAuthenticator,
     private readonly rateLimits: RateLimitGuard,
     private readonly modules: ModuleRef,
   ) {
-    this.contentType = new ContentTypeGuard(reflector);
+    this.contentType = new ContentTypeGuard(this.reflector);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {

@@ -8,11 +8,11 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiProperty,
+  ApiParam,
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { Matches } from 'class-validator';
+import { MatchesPipe } from '../common/http/matches.pipe';
 import { Authenticated, CurrentPrincipal } from '../common/http/route-access';
 import type { Principal } from '../common/http/request-context';
 import { RateLimitClassFrom } from '../rate-limit/rate-limit.decorators';
@@ -20,19 +20,8 @@ import { flickrMethodClass, PROXIABLE_FLICKR_METHODS } from './flickr.methods';
 import { FLICKR_CATALOGUE_ROUTE } from './flickr.errors';
 import { FlickrProxyService } from './flickr-proxy.service';
 
-export class FlickrProxyParams {
-  @ApiProperty({ example: 'user-42' })
-  @Matches(/^[A-Za-z0-9._:-]{1,128}$/, { message: 'user_id must be 1-128 of A-Z a-z 0-9 . _ : -' })
-  user_id!: string;
-
-  @ApiProperty({
-    example: 'flickr.photos.search',
-    enum: PROXIABLE_FLICKR_METHODS,
-    description: `A Flickr REST method; ${FLICKR_CATALOGUE_ROUTE} lists each with its permission, parameters and cache TTL.`,
-  })
-  @Matches(/^flickr(\.[A-Za-z]+){1,4}$/, { message: 'method must look like flickr.photos.search' })
-  method!: string;
-}
+const USER_ID = new MatchesPipe(/^[A-Za-z0-9._:-]{1,128}$/, 'user_id must be 1-128 of A-Z a-z 0-9 . _ : -');
+const METHOD = new MatchesPipe(/^flickr(\.[A-Za-z]+){1,4}$/, 'method must look like flickr.photos.search');
 
 /** Bypasses the read cache: `Cache-Control: no-cache` (or `no-store`). */
 const bypasses = (cacheControl?: string) => /\bno-(cache|store)\b/i.test(cacheControl ?? '');
@@ -59,6 +48,13 @@ export class FlickrProxyController {
     required: false,
     schema: { type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] }, example: { text: 'sunset', per_page: 10 } },
   })
+  @ApiParam({ name: 'user_id', example: 'user-42', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } })
+  @ApiParam({
+    name: 'method',
+    example: 'flickr.photos.search',
+    schema: { type: 'string', enum: [...PROXIABLE_FLICKR_METHODS] },
+    description: `A Flickr REST method; ${FLICKR_CATALOGUE_ROUTE} lists each with its permission, parameters and cache TTL.`,
+  })
   @ApiHeader({ name: 'Cache-Control', required: false, description: '`no-cache` bypasses the read cache' })
   @ApiOkResponse({ description: "Flickr's answer (`stat: ok` and the method's fields)", schema: { type: 'object', required: ['stat'], properties: { stat: { type: 'string', enum: ['ok'] } }, additionalProperties: true } })
   @ApiBadRequestResponse({
@@ -79,10 +75,12 @@ export class FlickrProxyController {
   @Header('content-type', 'application/json; charset=utf-8')
   call(
     @CurrentPrincipal() principal: Principal,
-    @Param() params: FlickrProxyParams,
+    // Two pattern pipes, not a params DTO: see MatchesPipe (this is the hottest route).
+    @Param('user_id', USER_ID) userId: string,
+    @Param('method', METHOD) method: string,
     @Body() body: unknown,
     @Headers('cache-control') cacheControl?: string,
   ): Promise<string> {
-    return this.proxy.call({ clientId: principal.clientId, userId: params.user_id }, params.method, body, bypasses(cacheControl));
+    return this.proxy.call({ clientId: principal.clientId, userId }, method, body, bypasses(cacheControl));
   }
 }

@@ -1,11 +1,9 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { RATE_LIMIT_CLASS_KEY, RATE_LIMIT_CLASS_RESOLVER_KEY, type RateLimitClassResolver } from './rate-limit.decorators';
 import type { RateLimitClass } from './rate-limit.types';
 
-// Reflector only reads decorator metadata; one shared instance is enough.
-const reflector = new Reflector();
+import { memoizedReflector as reflector } from '../common/http/memoized.reflector';
 
 /** The method class of a route: declared (@RateLimitClassOf / @RateLimitClassFrom), `admin` under /admin, else by HTTP method. */
 export function rateLimitClassOf(context: ExecutionContext): RateLimitClass {

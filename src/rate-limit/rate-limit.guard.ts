@@ -1,8 +1,8 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard, type ThrottlerModuleOptions, type ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerRequest } from '@nestjs/throttler/dist/throttler.guard.interface';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { memoizedReflector } from '../common/http/memoized.reflector';
 import { type Principal, requestContextOf } from '../common/http/request-context';
 import { RateLimitConfig } from './rate-limit.config';
 import { rateLimitClassOf } from './rate-limit.class';
@@ -38,12 +38,12 @@ export class RateLimitGuard extends ThrottlerGuard {
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
-    reflector: Reflector,
     private readonly config: RateLimitConfig,
     private readonly metrics: RateLimitMetrics,
     private readonly windows: SlidingWindowStore,
   ) {
-    super(options, storage, reflector);
+    // The throttler reads six metadata keys per named limit on every request: memoized (route metadata is static).
+    super(options, storage, memoizedReflector);
   }
 
   /** Whether a request to `url` is never limited (probes, scrapes, API docs): the pipeline need not call the guard. */
