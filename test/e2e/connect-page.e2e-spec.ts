@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +18,12 @@ const kmsEnv = useOpenBao(suffix);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Screenshots of each page, as test artefacts (git-ignored). */
 const SHOTS = join(__dirname, '..', '..', 'test-results', 'connect');
+/** The client's logo (64×64 SVG), served by its own site. */
+const LOGO_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64"><rect width="64" height="64" rx="12" fill="#ff0084"/>' +
+  '<text x="32" y="44" font-size="36" font-family="sans-serif" text-anchor="middle" fill="#fff">A</text></svg>';
+/** A display name an attacker might try: markup that would run if it were not escaped. */
+const HOSTILE_NAME = `<script>document.title='pwned'</script><img src=x onerror=alert(1)>"'&`;
 
 /**
  * The hosted connect page in a real browser: headless Debian chromium opens a connect_url, goes
@@ -30,8 +36,13 @@ describe('hosted connect page (real browser)', () => {
   let hop: Server;
   let returnSite: Server;
   let returnOrigin: string;
+  /** Every request the client's site received (path with query, and headers). */
+  const arrivals: Array<{ url: string; headers: IncomingHttpHeaders }> = [];
   let apiKey: string;
   let otherKey: string;
+  let admin: string;
+  let clientA: string;
+  let clientB: string;
   let browser: Browser;
   let db: Connection;
   const json = { 'content-type': 'application/json' };
@@ -47,15 +58,36 @@ describe('hosted connect page (real browser)', () => {
     (await fetch(`${t.url}/v1/users/${userId}`, { headers: { 'x-api-key': key } })).json() as Promise<{ flickr?: { state: string; nsid?: string } }>;
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   const heading = (page: Page) => page.$eval('h1', (h) => h.textContent ?? '');
+  const putSettings = async (clientId: string, body: Record<string, unknown>) => {
+    const res = await fetch(`${t.url}/admin/clients/${clientId}/connect-settings`, { method: 'PUT', headers: { 'x-api-key': admin, ...json }, body: JSON.stringify(body) });
+    expect(res.status).toBe(200);
+  };
+  /**
+   * Waits until the browser has arrived, by itself, at the client's site on `path`: its server saw the
+   * request and the tab shows it. No click: the final page's meta refresh takes it there.
+   */
+  const arrivedAt = async (page: Page, path: string) => {
+    while (!arrivals.some((a) => a.url.startsWith(path)) || new URL(page.url()).origin !== returnOrigin) await new Promise((r) => setTimeout(r, 50));
+    const landed = new URL(page.url());
+    expect(landed.pathname).toBe(path);
+    expect(await heading(page)).toBe('client app');
+    // The gateway's link (which carries the session's secret) is not sent along as Referer.
+    expect(arrivals.find((a) => a.url.startsWith(path))?.headers.referer).toBeUndefined();
+    return landed;
+  };
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     fake = await FakeFlickr.start({ origins: REAL_FLICKR_ORIGINS });
     fake.addUser({ nsid: '12345678@N00', username: 'alice', fullname: 'Alice Example' });
-    // The client's return page: records nothing, just answers so the browser can land there.
-    returnSite = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>client app</title><h1>client app</h1>'));
+    // The client's own site on 127.0.0.1: its return page (which records each arrival) and its logo.
+    returnSite = createServer((req, res) => {
+      if (req.url === '/logo.svg') return void res.writeHead(200, { 'content-type': 'image/svg+xml' }).end(LOGO_SVG);
+      arrivals.push({ url: req.url ?? '', headers: req.headers });
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>client app</title><h1>client app</h1>');
+    });
     await new Promise<void>((r) => returnSite.listen(0, '127.0.0.1', r));
-    returnOrigin = `http://localhost:${(returnSite.address() as AddressInfo).port}`;
+    returnOrigin = `http://127.0.0.1:${(returnSite.address() as AddressInfo).port}`;
     // OAUTH_CALLBACK_URL must be known before the app (on a free port) starts: a hop that forwards the browser.
     hop = createServer((req, res) => res.writeHead(307, { location: `${t.url}${req.url}` }).end());
     await new Promise<void>((r) => hop.listen(0, '127.0.0.1', r));
@@ -68,11 +100,15 @@ describe('hosted connect page (real browser)', () => {
         OAUTH_CALLBACK_ENABLED: 'true',
         OAUTH_CALLBACK_URL: `http://127.0.0.1:${(hop.address() as AddressInfo).port}/v1/oauth/callback`,
         OAUTH_VERIFY_MAX_ATTEMPTS: '3',
-        CONNECT_RETURN_URL_ORIGINS: `${returnOrigin},https://app.example.com`,
       },
     });
-    apiKey = (await createApiKey(t.app)).api_key;
-    otherKey = (await createApiKey(t.app)).api_key;
+    const a = await createApiKey(t.app);
+    const b = await createApiKey(t.app);
+    [apiKey, clientA, otherKey, clientB] = [a.api_key, a.client_id, b.api_key, b.client_id];
+    admin = (await createApiKey(t.app, { role: 'admin', client_id: 'ops' })).api_key;
+    // Client A: branded, and its site (the local server) on its own allowlist. Client B: another origin only.
+    await putSettings(clientA, { display_name: 'Acme Photos', logo_url: `${returnOrigin}/logo.svg`, return_url_origins: [returnOrigin, 'https://app.example.com'] });
+    await putSettings(clientB, { return_url_origins: ['https://b-only.example'] });
     db = t.app.get<Connection>(getConnectionToken());
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,
@@ -89,7 +125,7 @@ describe('hosted connect page (real browser)', () => {
     returnSite?.close();
   });
 
-  it('PIN mode: overview → Flickr approval → wrong PIN, then the right one → success → return URL; the user is connected', async () => {
+  it('PIN mode: overview → Flickr approval → wrong PIN, then the right one → success → arrives at the return URL by itself; the user is connected', async () => {
     const created = await session({ user_id: 'pin-user', perms: 'write', return_url: `${returnOrigin}/done?from=connect` });
     expect(created.session_id).toMatch(/^cs_[0-9a-f]{32}$/);
     const page = await browser.newPage();
@@ -99,7 +135,12 @@ describe('hosted connect page (real browser)', () => {
     expect(overview?.headers()['content-security-policy']).toContain("style-src 'self'");
     expect(overview?.headers()['content-security-policy']).not.toContain('unsafe-inline');
     expect(await page.$eval('html', (h) => h.lang)).toBe('en');
-    expect(await heading(page)).toBe('Connect your Flickr account');
+    // Branding from the admin API: the client's display name and its logo (allowed by this page's CSP only).
+    expect(await heading(page)).toBe('Acme Photos wants to connect your Flickr account');
+    expect(await page.$eval('#client', (e) => e.textContent)).toBe('Acme Photos');
+    expect(overview?.headers()['content-security-policy']).toContain(`img-src 'self' ${returnOrigin};`);
+    await page.waitForFunction(() => (document.querySelector('#logo') as HTMLImageElement | null)?.complete === true);
+    expect(await page.$eval('#logo', (img) => [(img as HTMLImageElement).naturalWidth, img.getAttribute('alt')])).toEqual([64, '']);
     expect(await page.$eval('#user', (e) => e.textContent)).toBe('pin-user');
     expect(await page.$eval('#perms', (e) => e.textContent)).toContain('write');
     // The stylesheet from our origin applies (the CSP allows it, and nothing inline).
@@ -143,15 +184,17 @@ describe('hosted connect page (real browser)', () => {
     await page.type('#pin', pin.replace(/-/g, ''));
     await Promise.all([page.waitForNavigation(), page.click('#submit')]);
     expect(await heading(page)).toBe('Your Flickr account is connected');
+    const target = `${returnOrigin}/done?from=connect&status=connected&user_id=pin-user`;
+    expect(await page.$eval('#return', (a) => a.getAttribute('href'))).toBe(target);
+    expect(await page.$eval('meta[http-equiv=refresh]', (m) => m.getAttribute('content'))).toBe(`5;url=${target}`);
+    expect(await page.$eval('#redirect-note', (e) => e.textContent)).toBe('Taking you back to Acme Photos in 5 seconds.');
     await shot(page, '7-success');
     expect(await userOf('pin-user')).toMatchObject({ flickr: { state: 'connected', nsid: '12345678@N00' } });
     // Bound to its client: the other client has no such user, connected or not.
     expect((await fetch(`${t.url}/v1/users/pin-user`, { headers: { 'x-api-key': otherKey } })).status).toBe(404);
 
-    await Promise.all([page.waitForNavigation(), page.click('#return')]);
-    const landed = new URL(page.url());
-    expect(landed.origin).toBe(returnOrigin);
-    expect(landed.pathname).toBe('/done');
+    // Nothing clicked: the success page sends the browser on to the client's return URL with the outcome.
+    const landed = await arrivedAt(page, '/done');
     expect(Object.fromEntries(landed.searchParams)).toEqual({ from: 'connect', status: 'connected', user_id: 'pin-user' });
 
     // Single use: the link is spent.
@@ -164,7 +207,7 @@ describe('hosted connect page (real browser)', () => {
     await page.close();
   });
 
-  it('callback mode: overview → Flickr approval → back through /v1/oauth/callback → success → return URL', async () => {
+  it('callback mode: overview → Flickr approval → back through /v1/oauth/callback → success → arrives at the return URL by itself', async () => {
     const created = await session({ user_id: 'cb-user', perms: 'read', mode: 'callback', return_url: `${returnOrigin}/back` });
     const page = await browser.newPage();
     await page.goto(created.connect_url);
@@ -178,9 +221,10 @@ describe('hosted connect page (real browser)', () => {
     expect(new URL(page.url()).pathname).toBe('/connect/callback');
     expect(await heading(page)).toBe('Your Flickr account is connected');
     await shot(page, '10-callback-success');
+    expect(await page.$eval('#return', (a) => a.getAttribute('href'))).toBe(`${returnOrigin}/back?status=connected&user_id=cb-user`);
     expect(await userOf('cb-user')).toMatchObject({ flickr: { state: 'connected', nsid: '12345678@N00' } });
-    await Promise.all([page.waitForNavigation(), page.click('#return')]);
-    expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({ status: 'connected', user_id: 'cb-user' });
+    const landed = await arrivedAt(page, '/back');
+    expect(Object.fromEntries(landed.searchParams)).toEqual({ status: 'connected', user_id: 'cb-user' });
     await page.close();
   });
 
@@ -235,16 +279,65 @@ describe('hosted connect page (real browser)', () => {
     expect(await after.text()).toContain('This link cannot be used');
   });
 
-  it('a return_url in the query string is ignored: the page only uses the stored one', async () => {
-    const created = await session({ user_id: 'cancel-user', perms: 'read', return_url: 'https://app.example.com/ok' });
+  it('a return_url in the query string is ignored: a cancelled session returns to the stored one with status=failed&error=cancelled', async () => {
+    const created = await session({ user_id: 'cancel-user', perms: 'read', return_url: `${returnOrigin}/ok` });
     const page = await browser.newPage();
     await page.goto(`${created.connect_url}?return_url=${encodeURIComponent('https://evil.example/steal')}`);
     await Promise.all([page.waitForNavigation(), page.click('#continue')]);
     await Promise.all([page.waitForNavigation(), page.click('#cancel')]);
     expect(await heading(page)).toBe('Your Flickr account was not connected');
     const back = await page.$eval('#return', (a) => a.getAttribute('href') ?? '');
-    expect(back).toBe('https://app.example.com/ok?status=failed&user_id=cancel-user');
+    expect(back).toBe(`${returnOrigin}/ok?status=failed&error=cancelled&user_id=cancel-user`);
     await shot(page, '12-cancelled');
+    const landed = await arrivedAt(page, '/ok');
+    expect(Object.fromEntries(landed.searchParams)).toEqual({ status: 'failed', error: 'cancelled', user_id: 'cancel-user' });
+    await page.close();
+  });
+
+  it("a return_url on another client's allowlist is refused for this client", async () => {
+    const forA = await createSession({ user_id: 'tamper-user', perms: 'read', return_url: 'https://b-only.example/done' });
+    expect(forA.status).toBe(400);
+    expect(await forA.json()).toMatchObject({ type: 'urn:flickr-gateway:problem:connect-return-url-not-allowed' });
+    expect((await createSession({ user_id: 'tamper-user', perms: 'read', return_url: 'https://b-only.example/done' }, otherKey)).status).toBe(201);
+    // And the other way round: A's own site is not B's.
+    expect((await createSession({ user_id: 'tamper-user', perms: 'read', return_url: `${returnOrigin}/done` }, otherKey)).status).toBe(400);
+  });
+
+  it('an origin the admin removed after the session was created is not returned to: no redirect, no link', async () => {
+    const created = await session({ user_id: 'removed-origin', perms: 'read', return_url: 'https://app.example.com/ok' });
+    await putSettings(clientA, { return_url_origins: [returnOrigin] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(created.connect_url);
+      await Promise.all([page.waitForNavigation(), page.click('#continue')]);
+      await Promise.all([page.waitForNavigation(), page.click('#cancel')]);
+      expect(await heading(page)).toBe('Your Flickr account was not connected');
+      expect(await page.$$('meta[http-equiv=refresh]')).toHaveLength(0);
+      expect(await page.$$('#return')).toHaveLength(0);
+      expect(await page.$eval('main', (m) => m.textContent)).toContain('You can close this window.');
+      await page.close();
+    } finally {
+      await putSettings(clientA, { return_url_origins: [returnOrigin, 'https://app.example.com'] });
+    }
+  });
+
+  it("an attacker-controlled display name is shown as text: no markup, no script, nothing runs", async () => {
+    const c = await createApiKey(t.app);
+    await putSettings(c.client_id, { display_name: HOSTILE_NAME });
+    const created = await session({ user_id: 'hostile-brand', perms: 'read' }, c.api_key);
+    const raw = await (await fetch(created.connect_url)).text();
+    expect(raw).not.toContain('<script>');
+    expect(raw).not.toContain('<img src=x');
+    expect(raw).toContain('&lt;script&gt;');
+    const page = await browser.newPage();
+    const res = await page.goto(created.connect_url);
+    // Without a logo the page's CSP is the strict one.
+    expect(res?.headers()['content-security-policy']).toContain("img-src 'self';");
+    expect(await page.$eval('#app-name', (e) => e.textContent)).toBe(HOSTILE_NAME);
+    expect(await page.$eval('#client', (e) => e.textContent)).toBe(HOSTILE_NAME);
+    expect(await page.evaluate(() => [document.querySelectorAll('script').length, document.querySelectorAll('img').length])).toEqual([0, 0]);
+    expect(await page.title()).toBe(`${HOSTILE_NAME} wants to connect your Flickr account`);
+    await shot(page, '13-hostile-name');
     await page.close();
   });
 
