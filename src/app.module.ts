@@ -30,9 +30,11 @@ import { UsersHttpModule } from './users/users-http.module';
 import { TokensModule } from './tokens/tokens.module';
 import { UploadsConfig } from './uploads/uploads.config';
 import { UploadsModule } from './uploads/uploads.module';
+import { WebhooksConfig } from './webhooks/webhooks.config';
+import { WebhooksHttpModule } from './webhooks/webhooks.module';
 
 /** Every config slice; validated together at start-up so all problems are reported at once. */
-export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, RequestLogConfig, FlickrConfig, FlickrAppsConfig, OAuthConfig, ConnectConfig, UploadsConfig, HealthConfig, UsersConfig];
+export const CONFIG_SLICES = [AppConfig, MongoConfig, RedisConfig, KmsConfig, RateLimitConfig, AuthConfig, RequestLogConfig, FlickrConfig, FlickrAppsConfig, OAuthConfig, ConnectConfig, UploadsConfig, HealthConfig, UsersConfig, WebhooksConfig];
 
 /** Modules both processes need. */
 export const CORE_MODULES = [
@@ -49,6 +51,6 @@ export const CORE_MODULES = [
 /** The HTTP API process: public API under /v1, admin API under /admin. */
 @Module({
   // RequestPipelineModule: the one global guard (authenticate, scope the user, rate-limit) of every route.
-  imports: [...CORE_MODULES, RequestPipelineModule, RequestLogModule, UsersHttpModule, AdminModule, FlickrAppsHttpModule, FlickrHttpModule, OAuthModule, ConnectModule, UploadsModule],
+  imports: [...CORE_MODULES, RequestPipelineModule, RequestLogModule, UsersHttpModule, AdminModule, FlickrAppsHttpModule, FlickrHttpModule, OAuthModule, ConnectModule, UploadsModule, WebhooksHttpModule],
 })
 export class AppModule {}

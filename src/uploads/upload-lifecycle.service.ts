@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { WebhookEmitter } from '../webhooks/webhook.emitter';
 import { UploadJobRepository } from './upload-job.repository';
 import type { FinalUploadStatus, UploadJobRecord, UploadStatus } from './upload-job.schema';
 import { UploadLanesStore } from './upload-lanes.store';
@@ -27,6 +28,7 @@ export class UploadLifecycle {
     private readonly staging: UploadStagingStore,
     private readonly metrics: UploadsMetrics,
     private readonly config: UploadsConfig,
+    private readonly webhooks: WebhookEmitter,
   ) {}
 
   /** Moves the job from one of `from` to `state`; returns the final record, or null if another party got there first. */
@@ -42,6 +44,7 @@ export class UploadLifecycle {
     if (!record) return null;
     this.metrics.finished(state, record.created_at, now.getTime());
     this.logger.log(`upload job ${jobId} of client ${record.client_id} ${state} after ${record.attempts} attempt(s)`);
+    await this.webhooks.emit({ clientId: record.client_id, userId: record.user_id, type: `upload.${state}`, data: { job_id: record.job_id, kind: record.kind ?? 'upload', status: state, photo_id: record.photo_id, reason: record.reason } });
     await this.cleanUp(record);
     return record;
   }

@@ -7,6 +7,7 @@ import { QueueName } from '../queue/queue.constants';
 import { QueueModule } from '../queue/queue.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersModule } from '../users/users.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { UploadsHttpPlumbing } from './upload-board';
 import { UploadDispatcher } from './upload-dispatcher.service';
 import { UploadIdempotencyStore } from './upload-idempotency.store';
@@ -30,6 +31,7 @@ import { UploadsService } from './uploads.service';
 @Module({
   imports: [
     QueueModule,
+    WebhooksModule,
     BullModule.registerQueueAsync({
       name: QueueName.Uploads,
       inject: [UploadsConfig],

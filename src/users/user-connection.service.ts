@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { SecurityEvents } from '../security-events/security-events.service';
 import { FlickrNotConnectedProblem, FlickrReauthorizationRequiredProblem } from './user-connection.errors';
 import { type FlickrTokens, TokenStore } from '../tokens/token.store';
+import { WebhookEmitter } from '../webhooks/webhook.emitter';
 import { type ScopedUser, scopedUserKey } from './user.identity';
 import { UserChangeBus } from './user-change.bus';
 import { UserConnectionCache } from './user-connection.cache';
@@ -53,6 +54,7 @@ export class UserConnectionService {
     private readonly audit: SecurityEvents,
     private readonly cache: UserConnectionCache,
     private readonly changes: UserChangeBus,
+    private readonly webhooks: WebhookEmitter,
   ) {}
 
   /** Stores the access token (encrypted) first, then marks the user connected, so a connected user always has a token. */
@@ -64,6 +66,7 @@ export class UserConnectionService {
     const { appId, ...facts } = account;
     await this.users.setFlickrConnection(record, { state: 'connected', ...facts, app_id: appId ?? DEFAULT_FLICKR_APP_ID, connected_at: now, changed_at: now });
     await this.announce(user);
+    await this.webhooks.emit({ clientId: user.clientId, userId: user.userId, type: 'connection.created', data: { state: 'connected', nsid: facts.nsid, username: facts.username, perms: facts.perms } });
   }
 
   /** Flickr refused the user's token (code 98): calls stop until the user connects again. */
@@ -72,6 +75,7 @@ export class UserConnectionService {
     if (record && (await this.users.markFlickrReauthorizationRequired(record, new Date()))) {
       this.logger.warn({ clientId: user.clientId, userId: user.userId }, 'Flickr refused the token; the connection needs re-authorisation');
       await this.announce(user);
+      await this.webhooks.emit({ clientId: user.clientId, userId: user.userId, type: 'connection.reauthorization_required', data: { state: 'reauthorization_required', reason: 'token-rejected' } });
     }
   }
 
@@ -82,7 +86,10 @@ export class UserConnectionService {
    */
   async markClientReauthorizationRequired(clientId: string, appId: string): Promise<number> {
     const marked = await this.users.markClientFlickrReauthorizationRequired(clientId, appId, DEFAULT_FLICKR_APP_ID, new Date());
-    for (const record of marked) await this.announce({ clientId: record.client_id, userId: record.user_id });
+    for (const record of marked) {
+      await this.announce({ clientId: record.client_id, userId: record.user_id });
+      await this.webhooks.emit({ clientId: record.client_id, userId: record.user_id, type: 'connection.reauthorization_required', data: { state: 'reauthorization_required', reason: 'flickr-app-changed' } });
+    }
     if (marked.length > 0) this.logger.warn({ clientId, appId, users: marked.length }, "the client's Flickr app changed; its other connections need re-authorisation");
     return marked.length;
   }
@@ -141,6 +148,7 @@ export class UserConnectionService {
     await this.tokens.delete(scopedUserKey(user));
     if (record && isLegacy(record)) await this.tokens.delete(record.user_id);
     await this.announce(user);
+    await this.webhooks.emit({ clientId: user.clientId, userId: user.userId, type: 'connection.erased', data: { existed: record !== null } });
     await this.audit.record({
       action: 'user.erased',
       actor,

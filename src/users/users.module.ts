@@ -3,6 +3,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { SecurityEventsModule } from '../security-events/security-events.module';
 import { KmsModule } from '../kms/kms.module';
 import { TokensModule } from '../tokens/tokens.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { UserChangeBus } from './user-change.bus';
 import { UserConnectionCache } from './user-connection.cache';
 import { UserListService } from './user-list.service';
@@ -19,7 +20,7 @@ import { UserOwnershipService } from './user-ownership.service';
  * UsersHttpModule.
  */
 @Module({
-  imports: [TokensModule, KmsModule, SecurityEventsModule, MongooseModule.forFeature([{ name: USER_MODEL, schema: UserSchema }])],
+  imports: [TokensModule, KmsModule, SecurityEventsModule, WebhooksModule, MongooseModule.forFeature([{ name: USER_MODEL, schema: UserSchema }])],
   providers: [UserRepository, UserOwnershipService, UserConnectionCache, UserChangeBus, UserConnectionService, UserErasure, UserScopeMigrationService, UserListService],
   exports: [UserOwnershipService, UserConnectionService, UserErasure, UserScopeMigrationService, UserListService],
 })
