@@ -515,7 +515,8 @@ async function main() {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'fgw-bench-prof-'));
       const profiled = track(await startServer(['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '100', path.join(APP, 'dist/main.js')], gatewayEnv(env, fake, db, prefix), '/health/live', { cwd: APP }));
       for (let i = 0; i < 50; i++) await fetch(`${profiled.base}${cachedPath}`, { method: 'POST', headers: keyHeaders(), body }).then((r) => r.text());
-      const r = await cachedRead(profiled, {});
+      // BENCH_PROFILE_HEALTH=1 (with BENCH_KEEP_PROFILE): profile /health/live instead, to study the pipeline's floor.
+      const r = process.env.BENCH_PROFILE_HEALTH ? await measure(`${profiled.base}/health/live`, {}) : await cachedRead(profiled, {});
       await stop(profiled);
       const file = require('node:fs').readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
       if (!file) throw new Error('the profiled gateway wrote no CPU profile');
