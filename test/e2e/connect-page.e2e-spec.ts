@@ -139,8 +139,8 @@ describe('hosted connect page (real browser)', () => {
     expect(await heading(page)).toBe('Acme Photos wants to connect your Flickr account');
     expect(await page.$eval('#client', (e) => e.textContent)).toBe('Acme Photos');
     expect(overview?.headers()['content-security-policy']).toContain(`img-src 'self' ${returnOrigin};`);
-    await page.waitForFunction(() => (document.querySelector('#logo') as HTMLImageElement | null)?.complete === true);
-    expect(await page.$eval('#logo', (img) => [(img as HTMLImageElement).naturalWidth, img.getAttribute('alt')])).toEqual([64, '']);
+    await page.waitForFunction("document.querySelector('#logo')?.complete === true");
+    expect(await page.evaluate("[document.querySelector('#logo').naturalWidth, document.querySelector('#logo').getAttribute('alt')]")).toEqual([64, '']);
     expect(await page.$eval('#user', (e) => e.textContent)).toBe('pin-user');
     expect(await page.$eval('#perms', (e) => e.textContent)).toContain('write');
     // The stylesheet from our origin applies (the CSP allows it, and nothing inline).
@@ -335,7 +335,7 @@ describe('hosted connect page (real browser)', () => {
     expect(res?.headers()['content-security-policy']).toContain("img-src 'self';");
     expect(await page.$eval('#app-name', (e) => e.textContent)).toBe(HOSTILE_NAME);
     expect(await page.$eval('#client', (e) => e.textContent)).toBe(HOSTILE_NAME);
-    expect(await page.evaluate(() => [document.querySelectorAll('script').length, document.querySelectorAll('img').length])).toEqual([0, 0]);
+    expect(await page.evaluate("[document.querySelectorAll('script').length, document.querySelectorAll('img').length]")).toEqual([0, 0]);
     expect(await page.title()).toBe(`${HOSTILE_NAME} wants to connect your Flickr account`);
     await shot(page, '13-hostile-name');
     await page.close();
