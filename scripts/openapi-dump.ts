@@ -51,7 +51,8 @@ async function main(): Promise<void> {
   const outAt = process.argv.indexOf('--out');
   const json = `${JSON.stringify(await buildOpenApiDocument(), null, 2)}\n`;
   if (outAt > 0 && process.argv[outAt + 1]) writeFileSync(process.argv[outAt + 1], json);
-  else process.stdout.write(json);
+  // Into a pipe stdout is asynchronous: exiting before the write is flushed would cut the document.
+  else await new Promise<void>((resolve, reject) => process.stdout.write(json, (error) => (error ? reject(error) : resolve())));
 }
 
 if (require.main === module) {

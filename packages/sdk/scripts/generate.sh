@@ -9,4 +9,4 @@ export PATH="$ROOT/node_modules/.bin:$PATH"
 doc="$(mktemp --suffix=.json)"
 trap 'rm -f "$doc"' EXIT
 (cd "$ROOT" && node -r ts-node/register/transpile-only scripts/openapi-dump.ts --out "$doc")
-openapi-typescript "$doc" --output "$SDK/src/generated/openapi.ts"
+openapi-typescript "$doc" --default-non-nullable false --output "$SDK/src/generated/openapi.ts"

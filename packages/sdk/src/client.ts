@@ -449,14 +449,14 @@ export class WebhookEndpoints {
     await this.client.request<void>({ method: 'DELETE', path: `/v1/webhook-endpoints/${seg(endpointId)}` }, options);
   }
 
-  /** The endpoint's delivery log, a page at a time. */
+  /** The endpoint's delivery log, newest first, a page at a time. */
   deliveries(endpointId: string, query: WebhookListQuery = {}, options: CallOptions = {}): Paginator<WebhookDelivery> {
     return this.client.paginate<WebhookDelivery>(`/v1/webhook-endpoints/${seg(endpointId)}/deliveries`, { ...query }, options);
   }
 
-  /** Queues the delivery again (202). Not retried by the SDK: a repeat would queue another delivery. */
-  redeliver(endpointId: string, deliveryId: string, options?: CallOptions): Promise<Record<string, unknown>> {
-    return this.client.request<Record<string, unknown>>(
+  /** Sends the delivery again now (same event id and body), whatever its status; answers it, `pending`. */
+  redeliver(endpointId: string, deliveryId: string, options?: CallOptions): Promise<WebhookDelivery> {
+    return this.client.request<WebhookDelivery>(
       { method: 'POST', path: `/v1/webhook-endpoints/${seg(endpointId)}/deliveries/${seg(deliveryId)}/redeliver` },
       options,
     );

@@ -43,44 +43,13 @@ export type FlickrAnswer = { stat: 'ok' } & Record<string, unknown>;
 export type FlickrParams = Record<string, string | number | boolean>;
 
 /** Webhook event types an endpoint can subscribe to. */
-export type WebhookEventName =
-  | 'upload.completed'
-  | 'upload.failed'
-  | 'upload.expired'
-  | 'upload.cancelled'
-  | 'connection.created'
-  | 'connection.reauthorization_required'
-  | 'connection.erased';
-
-export interface WebhookEndpointCreate {
-  /** Where deliveries are POSTed (https in production; never a loopback or private address there). */
-  url: string;
-  /** Only these events; all when omitted. */
-  events?: WebhookEventName[];
-  description?: string;
-}
-
-export interface WebhookEndpoint {
-  id: string;
-  url: string;
-  events: WebhookEventName[];
-  description: string | null;
-  created_at: string;
-  [field: string]: unknown;
-}
-
-/** `webhookEndpoints.create` answers the signing secret, once: keep it to verify deliveries. */
-export interface WebhookEndpointCreated extends WebhookEndpoint {
-  secret: string;
-}
-
-/** One delivery attempt log entry of an endpoint (fields as the gateway lists them). */
-export interface WebhookDelivery {
-  id: string;
-  [field: string]: unknown;
-}
-
-export interface WebhookListQuery {
-  limit?: number;
-  cursor?: string;
-}
+export type WebhookEventName = NonNullable<Schemas['CreateWebhookEndpointDto']['events']>[number];
+/** `{ url, events?, description? }`: https in production, never a loopback or private address there. */
+export type WebhookEndpointCreate = Schemas['CreateWebhookEndpointDto'];
+export type WebhookEndpoint = Schemas['WebhookEndpointResponse'];
+/** `webhookEndpoints.create` answers the signing secret (`whsec_…`) once: keep it to verify deliveries. */
+export type WebhookEndpointCreated = Schemas['WebhookEndpointCreatedResponse'];
+/** One entry of an endpoint's delivery log (status pending, failed, succeeded or dead). */
+export type WebhookDelivery = Schemas['WebhookDeliveryResponse'];
+/** Page size (1-500) and cursor of the endpoint and delivery lists. */
+export type WebhookListQuery = ListQuery<'WebhooksController_list'>;
