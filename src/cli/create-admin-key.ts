@@ -1,15 +1,19 @@
 /**
  * Creates the first admin key on an empty database and prints it once:
- *   node dist/cli/create-admin-key.js [--client-id operator] [--name "first admin key"] [--force]
+ *   node dist/cli/create-admin-key.js [--client-id operator] [--name "first admin key"] [--force] [--out <file>]
  * Refuses when an active admin key already exists (use the admin API then), unless --force.
+ * With --out the key goes to a new file (mode 0600; never overwritten) instead of stdout, which then only names the
+ * file: scripts/start.sh keeps the first admin key of a local database that way, out of the terminal and the logs.
  */
 import 'reflect-metadata';
+import { writeFileSync } from 'node:fs';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CONFIG_SLICES } from '../app.module';
 import { ApiKeyAdmin } from '../auth/api-key.admin';
 import { ApiKeyIssuer } from '../auth/api-key.issuer';
 import { AuthModule } from '../auth/auth.module';
+import { loadDotEnv } from '../bootstrap/run';
 import { AppConfigModule } from '../config/app-config.module';
 import { DatabaseModule } from '../database/database.module';
 import { RedisModule } from '../redis/redis.module';
@@ -34,10 +38,16 @@ export async function createAdminKey(argv: string[]): Promise<number> {
       { client_id: option(argv, 'client-id', 'operator'), name: option(argv, 'name', 'first admin key'), role: 'admin' },
       'cli',
     );
-    // The only place the secrets are ever shown: stdout of this command.
-    process.stdout.write(
-      `${JSON.stringify({ key_id: issued.key_id, client_id: issued.client_id, api_key: issued.api_key, signing_secret: issued.signing_secret }, null, 2)}\n`,
-    );
+    const text = `${JSON.stringify({ key_id: issued.key_id, client_id: issued.client_id, api_key: issued.api_key, signing_secret: issued.signing_secret }, null, 2)}\n`;
+    const out = option(argv, 'out', '');
+    if (out) {
+      // 'wx': an existing file (another key) is never replaced; 0600: only its owner reads it.
+      writeFileSync(out, text, { mode: 0o600, flag: 'wx' });
+      process.stdout.write(`admin key ${issued.key_id} written to ${out}\n`);
+      return 0;
+    }
+    // The only place the secrets are ever shown: stdout of this command (or the --out file).
+    process.stdout.write(text);
     return 0;
   } finally {
     await app.close();
@@ -45,6 +55,8 @@ export async function createAdminKey(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // Like the API and the worker: the same .env, so the key lands in the database they use.
+  loadDotEnv();
   createAdminKey(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: Error) => {

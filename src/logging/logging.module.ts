@@ -54,9 +54,19 @@ export function prettyStream(destination?: NodeJS.WritableStream): DestinationSt
     colorize: destination ? false : Boolean(process.stdout.isTTY),
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname,context,req,res,responseTime,requestId',
-    messageFormat: '{if context}[{context}] {end}{msg}{if req.method} {req.method} {req.url} → {res.statusCode} in {responseTime} ms{end}{if requestId} ({requestId}){end}',
+    messageFormat: prettyMessage,
     singleLine: true,
   });
+}
+
+/** `[Context] message`, and for the request line `GET /path → 200 in 3 ms (request id)`. */
+function prettyMessage(log: Record<string, unknown>, messageKey: string): string {
+  const context = typeof log.context === 'string' ? `[${log.context}] ` : '';
+  const req = log.req as { method?: string; url?: string } | undefined;
+  const res = log.res as { statusCode?: number } | undefined;
+  const request = req?.method ? ` ${req.method} ${req.url} → ${res?.statusCode} in ${Math.round(Number(log.responseTime))} ms` : '';
+  const id = typeof log.requestId === 'string' ? ` (${log.requestId})` : '';
+  return `${context}${String(log[messageKey] ?? '')}${request}${id}`;
 }
 
 /** nestjs-pino's `pinoHttp`: the options alone for JSON (pino writes to stdout), options and a pretty stream for `pretty`. */

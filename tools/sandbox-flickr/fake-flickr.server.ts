@@ -56,6 +56,10 @@ export interface FakeFlickrOptions {
   consumers?: FakeConsumer[];
   /** With `origins`, signatures are checked over those (e.g. the real Flickr URLs). */
   origins?: FakeOrigins;
+  /** Loopback port to listen on (0, the default: a free one). */
+  port?: number;
+  /** Its pages say it is the sandbox of local development (tools/sandbox-flickr/main.ts) rather than a test's fake. */
+  sandbox?: boolean;
 }
 
 /** What the fake knows about an access token it issued. */
@@ -150,6 +154,7 @@ export class FakeFlickr {
   private server!: Server;
   url = '';
   origins!: FakeOrigins;
+  private sandbox = false;
 
   private constructor(
     readonly consumerKey: string,
@@ -164,8 +169,12 @@ export class FakeFlickr {
     for (const c of options.consumers ?? []) fake.addConsumer(c);
     fake.addUser(ALICE);
     fake.addGroup({ nsid: FAKE_GROUP_ID, name: 'Fake Flickr Group', description: 'A group every fake world has', pathAlias: 'fakegroup', members: new Set([ALICE.nsid]), admins: new Set([ALICE.nsid]) });
+    fake.sandbox = options.sandbox ?? false;
     fake.server = createServer((req, res) => void fake.handle(req, res));
-    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      fake.server.once('error', reject);
+      fake.server.listen(options.port ?? 0, '127.0.0.1', resolve);
+    });
     fake.url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
     fake.origins = options.origins ?? { www: fake.url, api: fake.url, up: fake.url };
     return fake;
@@ -405,17 +414,60 @@ export class FakeFlickr {
     this.send(res, 200, 'text/plain;charset=UTF-8', `oauth_callback_confirmed=true&oauth_token=${token}&oauth_token_secret=${secret}`);
   }
 
-  /** The page a person would see. `fake_user` approves as that user (the test's stand-in for clicking OK). */
+  /**
+   * Flickr's approval page. Without `fake_user`: a form a person fills in a browser (which sandbox user approves,
+   * then "OK, I'll authorize it"), submitted as GET to this same page with `fake_user`; tests may add `fake_user`
+   * to the URL directly. With it: the PIN page (`oob`, the verifier in `<span class="code">`) or the redirect to
+   * the callback with `oauth_token` and `oauth_verifier`.
+   */
   private authorize(res: ServerResponse, flat: Record<string, string>): void {
     const pending = this.requestTokens.get(flat.oauth_token ?? '');
-    if (!pending) return this.send(res, 400, 'text/html', '<p>Oops! Flickr does not recognise the permission set.</p>');
-    if (!flat.fake_user) return this.send(res, 200, 'text/html', `<form>Authorize app ${pending.consumerKey} (${flat.perms ?? 'read'})?</form>`);
-    const verifier = this.approve(flat.oauth_token, flat.fake_user, flat.perms ?? 'read');
-    if (pending.callback === 'oob') return this.send(res, 200, 'text/html', `<span class="code">${verifier}</span>`);
+    if (!pending) return this.page(res, 400, 'Oops!', '<p>Flickr does not recognise the permission set (unknown or used request token).</p>');
+    const perms = flat.perms ?? 'read';
+    if (!flat.fake_user || !this.users.has(flat.fake_user)) {
+      const options = [...this.users.values()]
+        .map((u) => `<option value="${html(u.nsid)}">${html(u.fullname)} (${html(u.username)}, ${html(u.nsid)})</option>`)
+        .join('');
+      return this.page(
+        res,
+        200,
+        'Authorize the app',
+        `<p>The app <code>${html(pending.consumerKey)}</code> would like <strong id="perms">${html(perms)}</strong> access to a Flickr account.</p>
+<form method="get" action="/services/oauth/authorize">
+<input type="hidden" name="oauth_token" value="${html(flat.oauth_token)}">
+<input type="hidden" name="perms" value="${html(perms)}">
+<p><label for="fake_user">Approve as</label> <select id="fake_user" name="fake_user">${options}</select></p>
+<p><button type="submit" id="approve">OK, I'll authorize it</button></p>
+</form>`,
+      );
+    }
+    const verifier = this.approve(flat.oauth_token, flat.fake_user, perms);
+    if (pending.callback === 'oob') {
+      return this.page(
+        res,
+        200,
+        'Your code',
+        `<p>Enter this code in the app to finish connecting:</p><p><span class="code">${verifier}</span></p>`,
+      );
+    }
     const back = new URL(pending.callback);
     back.searchParams.set('oauth_token', flat.oauth_token);
     back.searchParams.set('oauth_verifier', verifier);
     res.writeHead(302, { location: back.toString() }).end();
+  }
+
+  /** An HTML page; the sandbox's pages say on top that this is not flickr.com. */
+  private page(res: ServerResponse, status: number, title: string, body: string): void {
+    const banner = this.sandbox
+      ? '<p id="sandbox" role="note"><strong>SANDBOX FLICKR</strong>: a local imitation of Flickr for development (tools/sandbox-flickr), not flickr.com. Nothing here reaches Flickr.</p>'
+      : '';
+    const label = this.sandbox ? 'Sandbox Flickr' : 'Fake Flickr';
+    this.send(
+      res,
+      status,
+      'text/html; charset=utf-8',
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${html(title)} · ${label}</title></head><body>${banner}<h1>${html(title)}</h1>${body}</body></html>`,
+    );
   }
 
   private accessToken(req: IncomingMessage, res: ServerResponse, path: string, params: Array<[string, string]>): void {
@@ -562,4 +614,9 @@ export class FakeFlickr {
   private send(res: ServerResponse, status: number, type: string, body: string): void {
     res.writeHead(status, { 'content-type': type }).end(body);
   }
+}
+
+/** Text for HTML content and attribute values. */
+function html(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
