@@ -38,7 +38,7 @@ export type WebhookEventType =
 export interface WebhookEvent<D = Record<string, unknown>> {
   id: string;
   type: WebhookEventType | (string & {});
-  version: number | string;
+  version: number;
   created_at: string;
   user_id: string | null;
   /** Increases per user: order events of one user by it. */
