@@ -516,7 +516,12 @@ async function main() {
       const profiled = track(await startServer(['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '100', path.join(APP, 'dist/main.js')], gatewayEnv(env, fake, db, prefix), '/health/live', { cwd: APP }));
       for (let i = 0; i < 50; i++) await fetch(`${profiled.base}${cachedPath}`, { method: 'POST', headers: keyHeaders(), body }).then((r) => r.text());
       // BENCH_PROFILE_HEALTH=1 (with BENCH_KEEP_PROFILE): profile /health/live instead, to study the pipeline's floor.
-      const r = process.env.BENCH_PROFILE_HEALTH ? await measure(`${profiled.base}/health/live`, {}) : await cachedRead(profiled, {});
+      // BENCH_PROFILE_UNCACHED=1: profile the uncached read of (4) at its fixed rate instead.
+      const r = process.env.BENCH_PROFILE_HEALTH
+        ? await measure(`${profiled.base}/health/live`, {})
+        : process.env.BENCH_PROFILE_UNCACHED
+          ? await measure(profiled.base, { connections: 10, overallRate: RATE, requests: [{ path: uncachedPath, method: 'POST', body, headers: keyHeaders() }] })
+          : await cachedRead(profiled, {});
       await stop(profiled);
       const file = require('node:fs').readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
       if (!file) throw new Error('the profiled gateway wrote no CPU profile');

@@ -125,7 +125,8 @@ export class FlickrApiService implements OnApplicationShutdown {
     const credentials = typeof token === 'function' ? await token() : token;
     const answer = JSON.stringify(await this.upstream(policy.class, () => this.client.call(credentials, method, params), options.caller, options.app));
     if (key) {
-      await this.cache.put(key, answer, policy.cacheTtlS).catch(() => undefined);
+      // Not awaited: the caller has its answer; storing it for the next caller is not on this one's latency path.
+      void this.cache.put(key, answer, policy.cacheTtlS).catch(() => undefined);
       this.localCache.put(key, answer, policy.cacheTtlS * 1000);
     }
     return answer;

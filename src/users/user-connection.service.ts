@@ -6,6 +6,7 @@ import { WebhookEmitter } from '../webhooks/webhook.emitter';
 import { type ScopedUser, scopedUserKey } from './user.identity';
 import { UserChangeBus } from './user-change.bus';
 import { UserConnectionCache } from './user-connection.cache';
+import { UserTokenCache } from './user-token.cache';
 import { UserErasure } from './user-erasure';
 import { UserRepository } from './user.repository';
 import type { FlickrConnection, UserRecord } from './user.schema';
@@ -55,6 +56,7 @@ export class UserConnectionService {
     private readonly cache: UserConnectionCache,
     private readonly changes: UserChangeBus,
     private readonly webhooks: WebhookEmitter,
+    private readonly tokenCache: UserTokenCache,
   ) {}
 
   /** Stores the access token (encrypted) first, then marks the user connected, so a connected user always has a token. */
@@ -115,7 +117,7 @@ export class UserConnectionService {
     return {
       user: connected,
       tokens: async () => {
-        const tokens = await this.readTokens(connected);
+        const tokens = await this.readTokensCached(connected);
         if (!tokens) throw new FlickrNotConnectedProblem();
         return tokens;
       },
@@ -176,6 +178,28 @@ export class UserConnectionService {
    * tokens before users): read the old place first, then the new one, so a move
    * between the two reads is never missed.
    */
+  /**
+   * {@link readTokens} through this replica's UserTokenCache (sealed envelopes only): no database read
+   * when the envelope is cached; an envelope that no longer opens is dropped and read again.
+   */
+  private async readTokensCached(record: UserRecord): Promise<FlickrTokens | null> {
+    if (isLegacy(record)) return this.readTokens(record);
+    const key = scopedUserKey({ clientId: record.client_id, userId: record.user_id });
+    const cached = this.tokenCache.get(key);
+    if (cached) {
+      try {
+        return await this.tokens.open(cached);
+      } catch {
+        this.tokenCache.invalidate(key);
+      }
+    }
+    const epoch = this.tokenCache.epoch;
+    const sealed = await this.tokens.readSealed(key);
+    if (!sealed) return this.tokens.get(key);
+    this.tokenCache.set(key, sealed, epoch);
+    return this.tokens.open(sealed);
+  }
+
   private async readTokens(record: UserRecord): Promise<FlickrTokens | null> {
     const scoped = scopedUserKey({ clientId: record.client_id, userId: record.user_id });
     if (!isLegacy(record)) return this.tokens.get(scoped);

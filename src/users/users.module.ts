@@ -6,6 +6,7 @@ import { TokensModule } from '../tokens/tokens.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { UserChangeBus } from './user-change.bus';
 import { UserConnectionCache } from './user-connection.cache';
+import { UserTokenCache } from './user-token.cache';
 import { UserListService } from './user-list.service';
 import { UserErasure } from './user-erasure';
 import { UserScopeMigrationService } from './user-scope-migration.service';
@@ -21,7 +22,7 @@ import { UserOwnershipService } from './user-ownership.service';
  */
 @Module({
   imports: [TokensModule, KmsModule, SecurityEventsModule, WebhooksModule, MongooseModule.forFeature([{ name: USER_MODEL, schema: UserSchema }])],
-  providers: [UserRepository, UserOwnershipService, UserConnectionCache, UserChangeBus, UserConnectionService, UserErasure, UserScopeMigrationService, UserListService],
+  providers: [UserRepository, UserOwnershipService, UserConnectionCache, UserTokenCache, UserChangeBus, UserConnectionService, UserErasure, UserScopeMigrationService, UserListService],
   exports: [UserOwnershipService, UserConnectionService, UserErasure, UserScopeMigrationService, UserListService],
 })
 export class UsersModule {}

@@ -19,12 +19,14 @@ import { sharedKmsEnv } from '../support/uploads';
 const READ = 'flickr.people.getInfo';
 const BODY = { user_id: ALICE.nsid };
 
-const proxy = (base: string, apiKey: string, userId: string) =>
+const proxy = (base: string, apiKey: string, userId: string, extra: Record<string, string> = {}) =>
   fetch(`${base}/v1/users/${userId}/flickr/${READ}`, {
     method: 'POST',
-    headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
+    headers: { 'x-api-key': apiKey, 'content-type': 'application/json', ...extra },
     body: JSON.stringify(BODY),
   });
+/** The same read past the response cache: it goes to Flickr, so it needs the token. */
+const NO_CACHE = { 'cache-control': 'no-cache' };
 
 describe('a cache hit reads nothing: zero MongoDB commands, zero KMS calls', () => {
   let fake: FakeFlickr;
@@ -56,9 +58,9 @@ describe('a cache hit reads nothing: zero MongoDB commands, zero KMS calls', () 
   };
 
   /** One proxy call, with what it cost in MongoDB commands, KMS calls and Flickr calls. */
-  async function measured(): Promise<{ status: number; mongo: string[]; kms: number; flickr: number }> {
+  async function measured(extra: Record<string, string> = {}): Promise<{ status: number; mongo: string[]; kms: number; flickr: number }> {
     const [kms0, flickr0, mongo0] = [await kmsCalls(), fake.callsTo(READ), commands.length];
-    const res = await proxy(t.url, apiKey, 'reader');
+    const res = await proxy(t.url, apiKey, 'reader', extra);
     await res.arrayBuffer();
     return { status: res.status, mongo: commands.slice(mongo0), kms: (await kmsCalls()) - kms0, flickr: fake.callsTo(READ) - flickr0 };
   }
@@ -71,6 +73,12 @@ describe('a cache hit reads nothing: zero MongoDB commands, zero KMS calls', () 
 
     const hit = await measured();
     expect(hit).toEqual({ status: 200, mongo: [], kms: 0, flickr: 0 });
+  });
+
+  it('a call past the response cache decrypts the sealed token this replica keeps: no database read, one KMS call', async () => {
+    // The first test left the user and its sealed token in this replica's caches.
+    const uncached = await measured(NO_CACHE);
+    expect(uncached).toEqual({ status: 200, mongo: [], kms: 1, flickr: 1 });
   });
 });
 
@@ -124,5 +132,18 @@ describe('a change to a user reaches a second API process within 1 s (pub/sub, n
     const erased = await fetch(`${t.url}/v1/users/u1`, { method: 'DELETE', headers: { 'x-api-key': apiKey } });
     expect(erased.status).toBe(204);
     await secondAnswers('u1', 404);
+  });
+
+  it("a reconnect's new token is what the second process signs with next (its kept sealed token is dropped too)", async () => {
+    await connectViaOob(t.url, apiKey, 'u2', { perms: 'read' });
+    // The second process goes to Flickr with the first token, and keeps it (sealed).
+    expect((await proxy(second.url, apiKey, 'u2', NO_CACHE)).status).toBe(200);
+    // Flickr revokes that token; nobody calls with it, so no process learns of it from code 98. The user connects
+    // again through the first process: a new token.
+    fake.revokeUser(ALICE.nsid);
+    await connectViaOob(t.url, apiKey, 'u2', { perms: 'read' });
+    // Had the second kept the revoked token, Flickr would refuse it (98) and the call would end in 409.
+    await waitFor(async () => (await proxy(second.url, apiKey, 'u2', NO_CACHE)).status === 200, { timeoutMs: 1000, intervalMs: 25 });
+    expect((await proxy(second.url, apiKey, 'u2', NO_CACHE)).status).toBe(200);
   });
 });
