@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import busboy from 'busboy';
@@ -8,6 +9,7 @@ import {
   ConflictError,
   FlickrPermissionError,
   GatewayClient,
+  GatewayConnectionError,
   GatewayError,
   NotFoundError,
   Paginator,
@@ -248,6 +250,92 @@ describe('SDK, offline', () => {
       expect(() => body.open()[Symbol.asyncIterator]().next()).toThrow(/only once/);
       const sized = await multipartBody(Readable.from([Buffer.alloc(15)]), { fields: {}, size: 15 });
       expect((await parse(sized)).length).toBe(sized.contentLength);
+    });
+  });
+
+  describe('retries', () => {
+    const problem = (status: number, code: string) => JSON.stringify({ type: `urn:flickr-gateway:problem:${code}`, title: 't', status });
+    /** A fetch that answers from `script` in order and records what it was sent. */
+    const scripted = (script: Array<() => Response>) => {
+      const calls: Headers[] = [];
+      const impl = (async (_url: string, init: RequestInit) => {
+        calls.push(new Headers(init.headers));
+        const next = script.shift();
+        if (!next) throw new Error('no answer scripted');
+        return next();
+      }) as unknown as typeof fetch;
+      return { calls, impl };
+    };
+    const ok = () => new Response(JSON.stringify({ user_id: 'u' }), { status: 200 });
+
+    it('repeats a GET after 503 and 429 as Retry-After says, signing each try afresh', async () => {
+      const f = scripted([
+        () => new Response(problem(503, 'database-unavailable'), { status: 503, headers: { 'retry-after': '0' } }),
+        () => new Response(problem(429, 'rate-limited'), { status: 429, headers: { 'retry-after': '0' } }),
+        ok,
+      ]);
+      const gw = new GatewayClient({ baseUrl: 'http://gw.test', keyId: 'abcdefgh2345', signingSecret: 'fgws_x', fetch: f.impl });
+      expect(await gw.users.get('u')).toEqual({ user_id: 'u' });
+      expect(f.calls).toHaveLength(3);
+      expect(new Set(f.calls.map((h) => h.get('x-fgw-nonce'))).size).toBe(3);
+    });
+
+    it('gives up after maxRetries, never repeats a POST, and does not retry other errors', async () => {
+      const unavailable = () => new Response(problem(503, 'not-ready'), { status: 503, headers: { 'retry-after': '0' } });
+      const three = scripted([unavailable, unavailable, unavailable, ok]);
+      await expect(new GatewayClient({ baseUrl: 'http://gw.test', apiKey: 'fgw_abcdefgh2345_s', fetch: three.impl }).users.get('u')).rejects.toBeInstanceOf(UnavailableError);
+      expect(three.calls).toHaveLength(3);
+      const post = scripted([unavailable, ok]);
+      await expect(new GatewayClient({ baseUrl: 'http://gw.test', apiKey: 'fgw_abcdefgh2345_s', fetch: post.impl }).connectSessions.create({ user_id: 'u', perms: 'read' })).rejects.toBeInstanceOf(UnavailableError);
+      expect(post.calls).toHaveLength(1);
+      const notFound = scripted([() => new Response(problem(404, 'not-found'), { status: 404 }), ok]);
+      await expect(new GatewayClient({ baseUrl: 'http://gw.test', apiKey: 'fgw_abcdefgh2345_s', fetch: notFound.impl }).users.get('u')).rejects.toBeInstanceOf(NotFoundError);
+      expect(notFound.calls).toHaveLength(1);
+    });
+
+    it('a lost connection on a GET is retried; with retries off it is a GatewayConnectionError', async () => {
+      const lost = () => {
+        throw new TypeError('fetch failed');
+      };
+      const f = scripted([lost, ok]);
+      expect(await new GatewayClient({ baseUrl: 'http://gw.test', apiKey: 'fgw_abcdefgh2345_s', fetch: f.impl, retry: { maxDelaySeconds: 1 } }).users.get('u')).toEqual({ user_id: 'u' });
+      const g = scripted([lost]);
+      const error = await new GatewayClient({ baseUrl: 'http://gw.test', apiKey: 'fgw_abcdefgh2345_s', fetch: g.impl, retry: { maxRetries: 0 } }).users.get('u').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(GatewayConnectionError);
+    });
+  });
+
+  describe('uploads are streamed', () => {
+    it('a file path goes out as a stream in bounded chunks, with its exact Content-Length and the Idempotency-Key', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'fgw-sdk-stream-'));
+      try {
+        const path = join(dir, 'big.jpg');
+        writeFileSync(path, Buffer.alloc(8 * 1024 * 1024, 1));
+        let largest = 0;
+        let total = 0;
+        let headers = new Headers();
+        const impl = (async (_url: string, init: RequestInit) => {
+          headers = new Headers(init.headers);
+          expect(init.body).toBeInstanceOf(ReadableStream);
+          for await (const chunk of init.body as ReadableStream<Uint8Array>) {
+            largest = Math.max(largest, chunk.byteLength);
+            total += chunk.byteLength;
+          }
+          return new Response(JSON.stringify({ job_id: 'j', status: 'queued', status_url: '/v1/uploads/j' }), { status: 202 });
+        }) as unknown as typeof fetch;
+        const gw = new GatewayClient({ baseUrl: 'http://gw.test', apiKey: 'fgw_abcdefgh2345_s', fetch: impl });
+        const result = await gw.uploads.create('u', path, { idempotencyKey: 'k-1' });
+        expect(result).toEqual({ job_id: 'j', status: 'queued', status_url: '/v1/uploads/j', idempotencyKey: 'k-1' });
+        expect(total).toBe(Number(headers.get('content-length')));
+        expect(total).toBeGreaterThan(8 * 1024 * 1024);
+        // Never the whole file in one piece: at most one read-stream buffer (256 KiB) at a time.
+        expect(largest).toBeLessThanOrEqual(256 * 1024);
+        expect(headers.get('idempotency-key')).toBe('k-1');
+        expect(headers.get('x-api-key')).toBe('fgw_abcdefgh2345_s');
+        expect(headers.get('content-type')).toMatch(/^multipart\/form-data; boundary=fgw-sdk-[0-9a-f]{32}$/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 
