@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GatewayClient } from '../../packages/sdk/src';
 
 const ROOT = join(__dirname, '..', '..');
 const SDK = join(ROOT, 'packages', 'sdk');
@@ -14,6 +15,20 @@ describe('SDK package', () => {
     out = mkdtempSync(join(tmpdir(), 'fgw-sdk-build-'));
   });
   afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('its README documents every method of every area of the client', () => {
+    const readme = readFileSync(join(SDK, 'README.md'), 'utf8');
+    const gw = new GatewayClient({ baseUrl: 'http://gw.test', apiKey: 'fgw_abcdefgh2345_s' }) as unknown as Record<string, object>;
+    const areas = Object.keys(gw).filter((k) => gw[k] && typeof gw[k] === 'object' && Object.getPrototypeOf(gw[k]) !== Object.prototype);
+    expect(areas.sort()).toEqual(['connectSessions', 'flickr', 'oauth', 'uploads', 'users', 'webhookEndpoints']);
+    const missing: string[] = [];
+    for (const area of areas) {
+      const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(gw[area])).filter((m) => m !== 'constructor');
+      expect(methods.length).toBeGreaterThan(0);
+      for (const m of methods) if (!readme.includes(`\`${area}.${m}(`)) missing.push(`${area}.${m}`);
+    }
+    expect(missing).toEqual([]);
+  });
 
   it('declares no runtime, peer or optional dependencies', () => {
     const pkg = JSON.parse(readFileSync(join(SDK, 'package.json'), 'utf8')) as Record<string, unknown>;
