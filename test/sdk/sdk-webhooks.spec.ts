@@ -79,7 +79,8 @@ describe('SDK webhooks against the running app and worker', () => {
       });
     };
     await waitFor(async () => ours('connection.created').length >= 2 || undefined, { timeoutMs: 45_000 });
-    const created = ours('connection.created');
+    // Indexed like `users` (two users' events have no order between them).
+    const created = users.map((u) => ours('connection.created').find((x) => (JSON.parse(x.body.toString()) as { user_id: string }).user_id === u)!);
     const events = created.map((x) => verify(endpoint.secret, x));
     expect(events.map((e) => [e.type, e.user_id])).toEqual(users.map((u) => ['connection.created', u]));
     for (const e of events) expect(e).toMatchObject({ id: expect.stringMatching(/^evt_/), version: 1, sequence: expect.any(Number), data: expect.objectContaining({ state: 'connected' }) });
