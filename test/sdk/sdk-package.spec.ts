@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,32 @@ describe('SDK package', () => {
     }
     expect(missing).toEqual([]);
   });
+
+  it("its README's webhook receiver example compiles against the SDK (strict)", () => {
+    const readme = readFileSync(join(SDK, 'README.md'), 'utf8');
+    const example = /```ts receiver-example\n([\s\S]*?)\n```/.exec(readme)?.[1];
+    expect(example).toContain('verifyWebhook');
+    const dir = mkdtempSync(join(tmpdir(), 'fgw-sdk-readme-'));
+    try {
+      writeFileSync(join(dir, 'receiver.ts'), example!);
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            module: 'nodenext', moduleResolution: 'nodenext', target: 'es2023', lib: ['es2023'], strict: true, noEmit: true, skipLibCheck: true,
+            types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')],
+            paths: { '@flickr-gateway/sdk': [join(SDK, 'src', 'index.ts')] },
+          },
+          files: ['receiver.ts'],
+        }),
+      );
+      const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
+      expect(tsc.stdout + tsc.stderr).toBe('');
+      expect(tsc.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('declares no runtime, peer or optional dependencies', () => {
     const pkg = JSON.parse(readFileSync(join(SDK, 'package.json'), 'utf8')) as Record<string, unknown>;

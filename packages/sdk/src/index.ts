@@ -46,7 +46,12 @@ export {
   webhookStringToSign,
   type HeaderSource,
   type VerifyWebhookInput,
+  type ConnectionCreatedData,
+  type ConnectionErasedData,
+  type ConnectionReauthorizationData,
+  type UploadEventData,
   type WebhookEvent,
+  type WebhookEventOf,
   type WebhookEventType,
   type WebhookVerificationReason,
 } from './webhooks';

@@ -34,17 +34,60 @@ export type WebhookEventType =
   | 'connection.reauthorization_required'
   | 'connection.erased';
 
-/** A verified event: versioned JSON; `id` is the same for every delivery of one event (de-duplicate on it). */
-export interface WebhookEvent<D = Record<string, unknown>> {
+/** `data` of the `upload.*` events: the job as it ended. */
+export interface UploadEventData {
+  job_id: string;
+  kind: 'upload' | 'replace';
+  status: 'completed' | 'failed' | 'expired' | 'cancelled';
+  /** upload: the new photo's id once completed; replace: the photo replaced. */
+  photo_id: string | null;
+  /** Why it failed (e.g. `flickr-reauthorization-required`); null otherwise. */
+  reason: string | null;
+}
+
+/** `data` of `connection.created`. */
+export interface ConnectionCreatedData {
+  state: 'connected';
+  nsid: string;
+  username: string;
+  perms: 'read' | 'write' | 'delete';
+}
+
+/** `data` of `connection.reauthorization_required`: Flickr refused the token, or the client changed Flickr apps. */
+export interface ConnectionReauthorizationData {
+  state: 'reauthorization_required';
+  reason: 'token-rejected' | 'flickr-app-changed' | (string & {});
+}
+
+/** `data` of `connection.erased`: whether there was a user to erase. */
+export interface ConnectionErasedData {
+  existed: boolean;
+}
+
+/** The envelope every event shares. */
+export interface WebhookEventOf<T extends string, D> {
+  /** `evt_…`: the same on every delivery of one event; de-duplicate on it. */
   id: string;
-  type: WebhookEventType | (string & {});
+  type: T;
+  /** The payload's version (1); a breaking change gets a new number. */
   version: number;
+  /** ISO 8601. */
   created_at: string;
-  user_id: string | null;
-  /** Increases per user: order events of one user by it. */
+  user_id: string;
+  /** Increases with every event of one user: order one user's events by it. */
   sequence: number;
   data: D;
 }
+
+/**
+ * A verified event. Switching on `type` narrows `data`. New event types may be added: ignore types you do not
+ * know rather than failing on them.
+ */
+export type WebhookEvent =
+  | WebhookEventOf<'upload.completed' | 'upload.failed' | 'upload.expired' | 'upload.cancelled', UploadEventData>
+  | WebhookEventOf<'connection.created', ConnectionCreatedData>
+  | WebhookEventOf<'connection.reauthorization_required', ConnectionReauthorizationData>
+  | WebhookEventOf<'connection.erased', ConnectionErasedData>;
 
 /** Why a delivery was refused; answer 400 (or 401) and do not act on the body. */
 export type WebhookVerificationReason =
@@ -108,7 +151,7 @@ export function signWebhook(input: { secret: string; timestamp: string | number;
  * WebhookVerificationError (with `reason`) when anything is wrong: answer it with 400 and ignore the body.
  * Any `v1=` signature matching any of the given secrets is accepted; comparisons run in constant time.
  */
-export function verifyWebhook<D = Record<string, unknown>>(input: VerifyWebhookInput): WebhookEvent<D> {
+export function verifyWebhook(input: VerifyWebhookInput): WebhookEvent {
   const eventId = header(input.headers, WEBHOOK_HEADERS.eventId);
   const timestamp = header(input.headers, WEBHOOK_HEADERS.timestamp);
   const signatureHeader = header(input.headers, WEBHOOK_HEADERS.signature);
@@ -145,9 +188,9 @@ export function verifyWebhook<D = Record<string, unknown>>(input: VerifyWebhookI
   });
   if (!matched) throw new WebhookVerificationError('signature-mismatch', 'no signature matches: wrong secret, or the body or headers were changed');
 
-  let event: WebhookEvent<D>;
+  let event: WebhookEvent;
   try {
-    event = JSON.parse(body.toString('utf8')) as WebhookEvent<D>;
+    event = JSON.parse(body.toString('utf8')) as WebhookEvent;
   } catch {
     throw new WebhookVerificationError('malformed-body', 'the body is not JSON');
   }
