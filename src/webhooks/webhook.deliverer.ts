@@ -36,6 +36,7 @@ export class WebhookDeliverer {
     private readonly config: WebhooksConfig,
   ) {}
 
+  /** One trigger of the delivery; `now` is for tests. */
   async deliver(deliveryId: string, now = new Date()): Promise<DeliverResult> {
     const lease = new Date(now.getTime() + this.config.WEBHOOKS_REQUEST_TIMEOUT_MS + LEASE_MARGIN_MS);
     const delivery = await this.outbox.claim(deliveryId, now, lease);
@@ -81,7 +82,8 @@ export class WebhookDeliverer {
     );
     this.metrics.attempt(response.outcome);
 
-    const at = new Date();
+    // `now` later than the clock only in tests (a trigger "from the future" to reach the horizon without waiting).
+    const at = new Date(Math.max(Date.now(), now.getTime()));
     const roundStarted = delivery.round_started_at ?? at;
     if (response.outcome === 'succeeded') {
       await this.outbox.recordAttempt(deliveryId, lease, at, {
