@@ -466,7 +466,7 @@ export class FakeFlickr {
       res,
       status,
       'text/html; charset=utf-8',
-      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${html(title)} · ${label}</title></head><body>${banner}<h1>${html(title)}</h1>${body}</body></html>`,
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${html(title)} · ${label}</title>${this.sandbox ? SANDBOX_STYLE : ''}</head><body>${banner}<h1>${html(title)}</h1>${body}</body></html>`,
     );
   }
 
@@ -615,6 +615,12 @@ export class FakeFlickr {
     res.writeHead(status, { 'content-type': type }).end(body);
   }
 }
+
+/** The sandbox's pages: readable, and the banner impossible to miss. */
+const SANDBOX_STYLE =
+  '<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}' +
+  '#sandbox{background:#fff3bf;border:2px solid #e8590c;padding:.75rem 1rem;border-radius:.5rem}' +
+  '.code{font-size:2rem;font-weight:bold;letter-spacing:.1em}button{font-size:1rem;padding:.5rem 1rem}</style>';
 
 /** Text for HTML content and attribute values. */
 function html(value: string): string {
