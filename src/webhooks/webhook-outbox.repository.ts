@@ -161,9 +161,9 @@ export class WebhookOutboxRepository {
     return { events, deliveries };
   }
 
-  /** Retention: finished deliveries and events older than `before`. */
+  /** Retention: deliveries and events created before `before`, whatever their state (the retry horizon is far shorter). */
   async purgeBefore(before: Date): Promise<{ events: number; deliveries: number }> {
-    const deliveries = (await this.deliveries.deleteMany({ created_at: { $lt: before }, status: { $nin: OPEN_DELIVERY_STATUSES } }).exec()).deletedCount;
+    const deliveries = (await this.deliveries.deleteMany({ created_at: { $lt: before } }).exec()).deletedCount;
     const events = (await this.events.deleteMany({ created_at: { $lt: before } }).exec()).deletedCount;
     return { events, deliveries };
   }

@@ -18,7 +18,7 @@ export interface WebhookSweepResult {
  * that have been due for longer than one interval and that no worker holds: their trigger never reached Redis
  * (it was down when the event was recorded or a retry was scheduled) or was lost with a dead worker. Duplicate
  * triggers are harmless (the delivery record is claimed before an attempt), so every replica may sweep. It also
- * deletes events and finished deliveries older than WEBHOOKS_RETENTION_MS (FerretDB has no TTL indexes).
+ * deletes events and deliveries older than WEBHOOKS_RETENTION_MS (FerretDB has no TTL indexes).
  */
 @Injectable()
 export class WebhookSweeper implements OnApplicationBootstrap, OnApplicationShutdown {

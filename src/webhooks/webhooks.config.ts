@@ -55,7 +55,7 @@ export class WebhooksConfig implements ConfigSlice {
   @Max(1000)
   WEBHOOKS_MAX_ENDPOINTS_PER_CLIENT = 20;
 
-  /** How long events and finished deliveries (the delivery log) are kept. */
+  /** How long events and deliveries (the delivery log) are kept, whatever their state. */
   @ToInt()
   @IsInt()
   @Min(60_000)
