@@ -11,7 +11,7 @@ import { clearBodyTimer, hasMalformedEscape, MalformedUrlProblem, startBodyTimer
 import { AppConfig } from '../config/app.config';
 import { ShutdownState } from '../health/shutdown.state';
 import { HttpMetricsService } from '../metrics/http-metrics.service';
-import { precomputeSecurityHeaders } from './security-headers';
+import { API_SECURITY_HEADER_OPTIONS, BROWSER_PAGE_PREFIXES, precomputeSecurityHeaders } from './security-headers';
 
 /** Work done for every response once the client has it (metrics, the request log, the log line). */
 export type AfterResponse = (request: FastifyRequest, reply: FastifyReply) => void;
@@ -41,7 +41,9 @@ export function installRequestPipeline(app: NestFastifyApplication, after: After
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   const config = app.get(AppConfig);
   const trusted = trustedProxies(app.get(AuthConfig).AUTH_TRUSTED_PROXIES);
-  const securityHeaders = precomputeSecurityHeaders();
+  const pageHeaders = precomputeSecurityHeaders();
+  const apiHeaders = precomputeSecurityHeaders(API_SECURITY_HEADER_OPTIONS);
+  const headersFor = (url: string) => (BROWSER_PAGE_PREFIXES.some((p) => url.startsWith(p)) ? pageHeaders : apiHeaders);
   const shutdown = app.get(ShutdownState);
   const metrics = app.get(HttpMetricsService);
   const logLine = requestLogLine();
@@ -55,7 +57,7 @@ export function installRequestPipeline(app: NestFastifyApplication, after: After
       request,
       clientIp(request.raw.socket?.remoteAddress, request.headers['x-forwarded-for'], trusted),
     );
-    reply.headers(securityHeaders);
+    reply.headers(headersFor(request.url));
     reply.header(REQUEST_ID_HEADER, context.requestId);
     requestContextStorage.run(context, () => {
       // No route can interpret such a URL; the error takes the same path as any thrown in a hook.

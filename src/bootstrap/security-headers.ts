@@ -24,6 +24,32 @@ export const SECURITY_HEADER_OPTIONS: HelmetOptions = {
 };
 
 /**
+ * The headers of the JSON API's responses: those the OWASP REST Security Cheat Sheet names for an API
+ * (a CSP that forbids everything and any framing, HSTS, nosniff, X-Frame-Options, no referrer) plus
+ * Cross-Origin-Resource-Policy. helmet's document-only headers (COOP, Origin-Agent-Cluster,
+ * X-DNS-Prefetch-Control, X-Download-Options, X-Permitted-Cross-Domain-Policies, X-XSS-Protection)
+ * protect HTML pages, which these responses are not; each header is work on every response (six fewer
+ * took about a third off the pipeline's cost over bare Fastify on /health/live, issue 15). The pages
+ * a browser renders (Swagger UI, Bull Board, the connect page, which then sets its own CSP) keep the full set.
+ */
+export const API_SECURITY_HEADER_OPTIONS: HelmetOptions = {
+  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+  hsts: { maxAge: 31536000, includeSubDomains: true },
+  frameguard: { action: 'deny' },
+  referrerPolicy: { policy: 'no-referrer' },
+  crossOriginResourcePolicy: { policy: 'same-origin' },
+  crossOriginOpenerPolicy: false,
+  originAgentCluster: false,
+  dnsPrefetchControl: false,
+  ieNoOpen: false,
+  permittedCrossDomainPolicies: false,
+  xssFilter: false,
+};
+
+/** URL prefixes of the pages a browser renders (with their scripts and styles): they get helmet's full set. */
+export const BROWSER_PAGE_PREFIXES = ['/docs', '/admin/queues', '/connect/'] as const;
+
+/**
  * Runs helmet once, at start-up, against a recording response and returns the headers it set.
  *
  * Why not @fastify/helmet: it runs helmet's middleware chain on every response, which re-parses the

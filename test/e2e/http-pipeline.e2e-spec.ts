@@ -8,6 +8,13 @@ const SECURITY_HEADERS = {
   'content-security-policy': /default-src 'none'/,
 };
 
+/** Every header helmet can set (the full set of the browser pages). */
+const SECURITY_HEADER_NAMES = [
+  'content-security-policy', 'cross-origin-opener-policy', 'cross-origin-resource-policy', 'origin-agent-cluster', 'referrer-policy',
+  'strict-transport-security', 'x-content-type-options', 'x-dns-prefetch-control', 'x-download-options', 'x-frame-options',
+  'x-permitted-cross-domain-policies', 'x-xss-protection',
+];
+
 function expectSecurityHeaders(res: Response): void {
   for (const [name, expected] of Object.entries(SECURITY_HEADERS)) {
     const value = res.headers.get(name);
@@ -120,6 +127,25 @@ describe('HTTP pipeline (whole app over HTTP)', () => {
     expect(res.status).toBe(200);
     expectSecurityHeaders(res);
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it("API responses carry the API set of security headers (OWASP REST), pages rendered by a browser helmet's full set", async () => {
+    const api = await fetch(`${t.url}/health/live`);
+    expect(Object.fromEntries([...api.headers].filter(([h]) => SECURITY_HEADER_NAMES.includes(h)))).toEqual({
+      'content-security-policy': "default-src 'none';frame-ancestors 'none'",
+      'cross-origin-resource-policy': 'same-origin',
+      'referrer-policy': 'no-referrer',
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+    });
+    const page = await fetch(`${t.url}/docs`);
+    expectSecurityHeaders(page);
+    for (const documentOnly of ['cross-origin-opener-policy', 'origin-agent-cluster', 'x-dns-prefetch-control', 'x-permitted-cross-domain-policies']) {
+      expect(page.headers.get(documentOnly)).not.toBeNull();
+      expect(api.headers.get(documentOnly)).toBeNull();
+    }
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
   });
 
   it('labels api_request_latency by route template, never the raw URL', async () => {
