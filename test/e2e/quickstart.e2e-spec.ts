@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
 import puppeteer, { type Browser } from 'puppeteer-core';
+import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake-flickr.server';
 import { freePort, waitFor } from '../support/processes';
 
 const ROOT = join(__dirname, '..', '..');
@@ -76,6 +77,7 @@ describe('docs/quickstart-client.md, step by step (sandbox mode)', () => {
   let env: Record<string, string>;
   const background: Background[] = [];
   let browser: Browser | undefined;
+  let realFlickr: FakeFlickr | undefined;
 
   /** The doc's local defaults → this run's. Each must occur in the doc, so a changed default fails here first. */
   const substitutions = () => [
@@ -123,6 +125,7 @@ describe('docs/quickstart-client.md, step by step (sandbox mode)', () => {
   afterAll(async () => {
     await browser?.close();
     for (const proc of background.reverse()) await proc.stop();
+    await realFlickr?.close();
     const connection = await mongoose.createConnection(env.MONGODB_URI, { dbName: database }).asPromise();
     await connection.dropDatabase().finally(() => connection.close());
     rmSync(scratch, { recursive: true, force: true });
@@ -146,7 +149,7 @@ describe('docs/quickstart-client.md, step by step (sandbox mode)', () => {
     for (const [from] of [['http://localhost:3000'], ['--port 4000'], ['http://127.0.0.1:4000'], ['.local/']]) expect(text).toContain(from);
   });
 
-  it('start → client key → connect in the browser → Flickr call → upload → signed webhooks; a second start keeps the one admin key', async () => {
+  it('start → client key → connect in the browser → Flickr call → upload → signed webhooks; a second start, with Flickr credentials, keeps the one admin key and runs no sandbox', async () => {
     const gateway = `http://localhost:${ports.api}`;
     // One shell for the foreground steps, as the reader's second terminal: variables carry from step to step.
     const shell = spawn('bash', ['--noprofile', '--norc'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -232,14 +235,40 @@ describe('docs/quickstart-client.md, step by step (sandbox mode)', () => {
     expect(inbox!.output).not.toContain('INVALID');
     expect(outputs.deliveries).toContain('upload.completed');
 
-    // A second start on the same database: no second admin key.
+    // A second start on the same database, now with Flickr credentials configured (the environment, as .env would):
+    // no second admin key, no sandbox, and the gateway talks to the configured Flickr (here a fake of this test's
+    // that only knows that app), as before sandbox mode existed.
     await start!.stop();
-    const again = startBackground(steps[0]);
+    realFlickr = await FakeFlickr.start({ origins: REAL_FLICKR_ORIGINS, consumerKey: 'configured-app-key', consumerSecret: 'configured-app-secret' });
+    const again = startBackground(steps[0], {
+      FLICKR_CONSUMER_KEY: 'configured-app-key',
+      FLICKR_CONSUMER_SECRET: 'configured-app-secret',
+      FLICKR_API_URL: `${realFlickr.url}/services/rest`,
+      FLICKR_UPLOAD_URL: `${realFlickr.url}/services/upload`,
+      FLICKR_OAUTH_URL: `${realFlickr.url}/services/oauth`,
+    });
     await waitFor(async () => !again.alive() || (await fetch(`${gateway}/health/ready`)).status === 200, { timeoutMs: 300_000, intervalMs: 500 });
     expect(again.output).toContain(`[start] admin key: ${keyFile} (created by an earlier start)`);
-    const admins = await fetch(`${gateway}/admin/keys?role=admin`, { headers: { 'x-api-key': adminKey.api_key } });
+    expect(again.output).not.toContain('first admin key created');
+    expect(again.output).not.toContain('[sandbox-flickr]');
+    expect(again.output).not.toContain('SANDBOX MODE');
+    const admin = { 'x-api-key': adminKey.api_key, 'content-type': 'application/json' };
+    const admins = await fetch(`${gateway}/admin/keys?role=admin`, { headers: admin });
     expect(admins.status).toBe(200);
     expect(((await admins.json()) as { items: unknown[] }).items).toHaveLength(1);
+    const client = (await (await fetch(`${gateway}/admin/keys`, { method: 'POST', headers: admin, body: JSON.stringify({ client_id: 'my-app', name: 'second', role: 'client' }) })).json()) as { api_key: string };
+    const session = await fetch(`${gateway}/v1/connect-sessions`, {
+      method: 'POST',
+      headers: { 'x-api-key': client.api_key, 'content-type': 'application/json' },
+      body: JSON.stringify({ user_id: 'user-2', perms: 'read' }),
+    });
+    expect(session.status).toBe(201);
+    const { connect_url: connectUrl } = (await session.json()) as { connect_url: string };
+    expect((await fetch(connectUrl)).status).toBe(200);
+    await fetch(`${connectUrl}/start`, { redirect: 'manual' });
+    // The request token was asked of the configured Flickr, signed with the configured app's secret.
+    expect(realFlickr.count('/services/oauth/request_token')).toBe(1);
+    expect(realFlickr.issuedSecrets()).toHaveLength(1);
     await again.stop();
   }, 900_000);
 
