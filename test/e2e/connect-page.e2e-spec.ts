@@ -63,11 +63,29 @@ describe('hosted connect page (real browser)', () => {
     expect(res.status).toBe(200);
   };
   /**
+   * Holds the tab's navigations to the client's site until `release()`: the final page's refresh fires
+   * after 5 s, and the assertions and screenshot of that page must not race it on a loaded machine.
+   * Nothing else is held, and nothing is clicked: once released, the refresh itself goes on.
+   */
+  const holdReturns = async (page: Page) => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    await page.setRequestInterception(true);
+    page.on('request', (req) => {
+      if (req.isNavigationRequest() && req.url().startsWith(returnOrigin)) void released.then(() => req.continue());
+      else void req.continue();
+    });
+    return release;
+  };
+  /**
    * Waits until the browser has arrived, by itself, at the client's site on `path`: its server saw the
    * request and the tab shows it. No click: the final page's meta refresh takes it there.
    */
   const arrivedAt = async (page: Page, path: string) => {
-    while (!arrivals.some((a) => a.url.startsWith(path)) || new URL(page.url()).origin !== returnOrigin) await new Promise((r) => setTimeout(r, 50));
+    const there = () => arrivals.some((a) => a.url.startsWith(path)) && new URL(page.url()).origin === returnOrigin;
+    // Polls for the navigation (bounded, so a page that never redirects fails here instead of hanging the run).
+    for (let i = 0; i < 600 && !there(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect({ arrived: there(), at: page.url() }).toEqual({ arrived: true, at: expect.stringContaining(`${returnOrigin}${path}`) });
     const landed = new URL(page.url());
     expect(landed.pathname).toBe(path);
     expect(await heading(page)).toBe('client app');
@@ -129,6 +147,7 @@ describe('hosted connect page (real browser)', () => {
     const created = await session({ user_id: 'pin-user', perms: 'write', return_url: `${returnOrigin}/done?from=connect` });
     expect(created.session_id).toMatch(/^cs_[0-9a-f]{32}$/);
     const page = await browser.newPage();
+    const release = await holdReturns(page);
     const overview = await page.goto(created.connect_url);
     expect(overview?.status()).toBe(200);
     // Strict CSP: no inline scripts or styles.
@@ -194,6 +213,7 @@ describe('hosted connect page (real browser)', () => {
     expect((await fetch(`${t.url}/v1/users/pin-user`, { headers: { 'x-api-key': otherKey } })).status).toBe(404);
 
     // Nothing clicked: the success page sends the browser on to the client's return URL with the outcome.
+    release();
     const landed = await arrivedAt(page, '/done');
     expect(Object.fromEntries(landed.searchParams)).toEqual({ from: 'connect', status: 'connected', user_id: 'pin-user' });
 
@@ -210,6 +230,7 @@ describe('hosted connect page (real browser)', () => {
   it('callback mode: overview → Flickr approval → back through /v1/oauth/callback → success → arrives at the return URL by itself', async () => {
     const created = await session({ user_id: 'cb-user', perms: 'read', mode: 'callback', return_url: `${returnOrigin}/back` });
     const page = await browser.newPage();
+    const release = await holdReturns(page);
     await page.goto(created.connect_url);
     await Promise.all([page.waitForNavigation(), page.click('#continue')]);
     // Now on Flickr's approval page; the person approves.
@@ -219,12 +240,18 @@ describe('hosted connect page (real browser)', () => {
     approve.searchParams.set('fake_user', '12345678@N00');
     await page.goto(approve.href);
     expect(new URL(page.url()).pathname).toBe('/connect/callback');
+    const callbackUrl = page.url();
     expect(await heading(page)).toBe('Your Flickr account is connected');
     await shot(page, '10-callback-success');
     expect(await page.$eval('#return', (a) => a.getAttribute('href'))).toBe(`${returnOrigin}/back?status=connected&user_id=cb-user`);
     expect(await userOf('cb-user')).toMatchObject({ flickr: { state: 'connected', nsid: '12345678@N00' } });
+    release();
     const landed = await arrivedAt(page, '/back');
     expect(Object.fromEntries(landed.searchParams)).toEqual({ status: 'connected', user_id: 'cb-user' });
+    // Single use in callback mode too: neither Flickr's callback nor the link works a second time.
+    expect((await page.goto(callbackUrl))?.status()).toBe(400);
+    expect(await heading(page)).toBe('This link cannot be used');
+    expect((await page.goto(created.connect_url))?.status()).toBe(404);
     await page.close();
   });
 
@@ -282,6 +309,7 @@ describe('hosted connect page (real browser)', () => {
   it('a return_url in the query string is ignored: a cancelled session returns to the stored one with status=failed&error=cancelled', async () => {
     const created = await session({ user_id: 'cancel-user', perms: 'read', return_url: `${returnOrigin}/ok` });
     const page = await browser.newPage();
+    const release = await holdReturns(page);
     await page.goto(`${created.connect_url}?return_url=${encodeURIComponent('https://evil.example/steal')}`);
     await Promise.all([page.waitForNavigation(), page.click('#continue')]);
     await Promise.all([page.waitForNavigation(), page.click('#cancel')]);
@@ -289,6 +317,7 @@ describe('hosted connect page (real browser)', () => {
     const back = await page.$eval('#return', (a) => a.getAttribute('href') ?? '');
     expect(back).toBe(`${returnOrigin}/ok?status=failed&error=cancelled&user_id=cancel-user`);
     await shot(page, '12-cancelled');
+    release();
     const landed = await arrivedAt(page, '/ok');
     expect(Object.fromEntries(landed.searchParams)).toEqual({ status: 'failed', error: 'cancelled', user_id: 'cancel-user' });
     await page.close();
