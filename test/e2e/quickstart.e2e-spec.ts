@@ -234,6 +234,21 @@ describe('docs/quickstart-client.md, step by step (sandbox mode)', () => {
     expect(inbox!.output).toContain(`"photo_id":"${finished.photo_id}"`);
     expect(inbox!.output).not.toContain('INVALID');
     expect(outputs.deliveries).toContain('upload.completed');
+    // The inbox does check: a delivery signed with another secret is reported as invalid.
+    const forged = await fetch(`http://127.0.0.1:${ports.inbox}/webhooks`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-fgw-event-id': 'evt_forged',
+        'x-fgw-event-type': 'upload.completed',
+        'x-fgw-webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+        'x-fgw-webhook-signature': `v1=${'0'.repeat(64)}`,
+      },
+      body: '{"id":"evt_forged"}',
+    });
+    expect(forged.status).toBe(200);
+    await waitFor(async () => inbox!.output.includes('evt_forged signature:'), { timeoutMs: 5_000 });
+    expect(inbox!.output).toContain('upload.completed evt_forged signature: INVALID (signature does not match)');
 
     // A second start on the same database, now with Flickr credentials configured (the environment, as .env would):
     // no second admin key, no sandbox, and the gateway talks to the configured Flickr (here a fake of this test's
