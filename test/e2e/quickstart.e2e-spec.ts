@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import Redis from 'ioredis';
 import mongoose from 'mongoose';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake-flickr.server';
@@ -128,6 +129,10 @@ describe('docs/quickstart-client.md, step by step (sandbox mode)', () => {
     await realFlickr?.close();
     const connection = await mongoose.createConnection(env.MONGODB_URI, { dbName: database }).asPromise();
     await connection.dropDatabase().finally(() => connection.close());
+    const redis = new Redis(env.REDIS_URL);
+    const keys = await redis.keys(`${env.REDIS_KEY_PREFIX}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
     rmSync(scratch, { recursive: true, force: true });
   });
 
