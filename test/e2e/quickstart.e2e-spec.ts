@@ -166,7 +166,7 @@ describe('docs/quickstart-client.md, step by step (sandbox mode)', () => {
       const from = out.length;
       const done = `__quickstart_step_${step.name}_done__`;
       shell.stdin.write(`${adapt(step.code)}\necho ${done}\n`);
-      await waitFor(async () => out.includes(done, from) || shell.exitCode !== null, { timeoutMs: 60_000, intervalMs: 100 }).catch(() => undefined);
+      await waitFor(async () => out.includes(done, from) || shell.exitCode !== null, { timeoutMs: 120_000, intervalMs: 100 }).catch(() => undefined);
       if (!out.includes(done, from)) throw new Error(`step ${step.name} did not finish:\n${out.slice(from)}`);
       return out.slice(from, out.indexOf(done, from));
     };
