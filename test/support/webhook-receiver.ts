@@ -27,6 +27,7 @@ export class WebhookReceiver {
   private readonly hanging = new Set<ServerResponse>();
   private script: ReceiverAnswer[] = [];
   private otherwise: ReceiverAnswer = 200;
+  private rule?: (headers: IncomingHttpHeaders) => ReceiverAnswer | undefined;
 
   private constructor(private readonly server: Server, readonly url: string) {}
 
@@ -36,7 +37,7 @@ export class WebhookReceiver {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const answer = receiver.script.length > 0 ? receiver.script.shift()! : receiver.otherwise;
+        const answer = receiver.rule?.(req.headers) ?? (receiver.script.length > 0 ? receiver.script.shift()! : receiver.otherwise);
         receiver.received.push({
           method: req.method ?? '',
           path: req.url ?? '',
@@ -67,6 +68,11 @@ export class WebhookReceiver {
   answer(script: ReceiverAnswer[], then?: ReceiverAnswer): void {
     this.script = [...script];
     if (then !== undefined) this.otherwise = then;
+  }
+
+  /** Requests for which `rule` returns an answer get it (before any script); the others are answered as usual. */
+  answerBy(rule: (headers: IncomingHttpHeaders) => ReceiverAnswer | undefined): void {
+    this.rule = rule;
   }
 
   /** Every request from now on gets `answer`. */
