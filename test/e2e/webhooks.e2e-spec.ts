@@ -98,6 +98,13 @@ describe('webhooks (API + worker process + a real receiver on 127.0.0.1)', () =>
   };
   /** The first test's client, endpoint and receiver; the second test continues with them. */
   let first: { key: IssuedApiKey; endpoint: { id: string; secret: string }; r: WebhookReceiver } | undefined;
+  /** webhook_delivery_attempts_total by outcome, from the worker's /metrics. */
+  const attemptCounts = async (): Promise<Record<string, number>> => {
+    const text = await (await fetch(`${worker!.url}/metrics`)).text();
+    const counts: Record<string, number> = {};
+    for (const m of text.matchAll(/^webhook_delivery_attempts_total\{outcome="([a-z_]+)"\} (\d+)$/gm)) counts[m[1]] = Number(m[2]);
+    return counts;
+  };
   const db = () => t.app.get<Connection>(getConnectionToken(), { strict: false }).db!;
   const jobStatus = async (key: IssuedApiKey, id: string) => (await call(key, 'GET', `/v1/uploads/${id}`)).body.status as string;
 
@@ -230,6 +237,7 @@ describe('webhooks (API + worker process + a real receiver on 127.0.0.1)', () =>
 
   it('a receiver answering 500 three times then 200 gets the event exactly once more after the failures: 4 attempts, one event id, all in the log; a redelivery sends it a 5th time', async () => {
     await ensureWorker();
+    const before = await attemptCounts();
     const r = await receiver();
     r.answer([500, 500, 500], 200);
     const key = await createApiKey(t.app);
@@ -245,6 +253,10 @@ describe('webhooks (API + worker process + a real receiver on 127.0.0.1)', () =>
     expect(new Set(r.received.map((x) => x.headers['x-fgw-delivery-id']))).toEqual(new Set([entry.id]));
     expect(new Set(r.received.map((x) => x.body.toString('hex'))).size).toBe(1);
     for (const x of r.received) expect(verifiedBySpec(endpoint.secret, x)).toBe(true);
+    // The worker counted the attempts by outcome (webhook_delivery_attempts_total).
+    const after = await attemptCounts();
+    expect((after.http_error ?? 0) - (before.http_error ?? 0)).toBeGreaterThanOrEqual(3);
+    expect((after.succeeded ?? 0) - (before.succeeded ?? 0)).toBeGreaterThanOrEqual(1);
 
     // Manual redelivery: 202, a fresh attempt now with the same event id and bytes.
     const again = await call(key, 'POST', `/v1/webhook-endpoints/${endpoint.id}/deliveries/${entry.id as string}/redeliver`);
