@@ -21,7 +21,7 @@ export interface WebhookResponseSummary {
 }
 
 /** A lookup that answers only the addresses the policy checked, so the connection goes nowhere else. */
-function pinnedLookup(addresses: LookupAddress[]): LookupFunction {
+export function pinnedLookup(addresses: LookupAddress[]): LookupFunction {
   return (_hostname, options, callback) => {
     if ((options as { all?: boolean }).all) (callback as (e: null, a: LookupAddress[]) => void)(null, addresses);
     else (callback as (e: null, a: string, f: number) => void)(null, addresses[0].address, addresses[0].family);

@@ -1,7 +1,8 @@
 import type { LookupAddress } from 'node:dns';
+import { request as httpRequest } from 'node:http';
 import type { AppConfig } from '../../src/config/app.config';
 import { addressRefusal, type HostResolver, WebhookUrlPolicy } from '../../src/webhooks/webhook-url.policy';
-import { WebhookSender } from '../../src/webhooks/webhook.sender';
+import { pinnedLookup, WebhookSender } from '../../src/webhooks/webhook.sender';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
 const app = (NODE_ENV: AppConfig['NODE_ENV']) => ({ NODE_ENV }) as AppConfig;
@@ -112,5 +113,20 @@ describe('the delivery-time re-check (WebhookSender)', () => {
     expect(receiver.received).toHaveLength(2);
     const closed = await sender.send(request('http://127.0.0.1:1/hooks'), 2000);
     expect(closed).toMatchObject({ outcome: 'network_error', statusCode: null, error: expect.stringMatching(/^ECONNREFUSED/) });
+  });
+
+  it('the attempt connects to the checked addresses only: the pinned lookup replaces DNS (a name that does not resolve reaches the pinned address)', async () => {
+    const port = new URL(receiver.url).port;
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`http://pinned.invalid:${port}/hooks`, { method: 'POST', agent: false, lookup: pinnedLookup([{ address: '127.0.0.1', family: 4 }]) }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end('{}');
+    });
+    expect(status).toBe(200);
+    expect(receiver.received).toHaveLength(1);
+    expect(receiver.received[0].headers.host).toBe(`pinned.invalid:${port}`);
   });
 });
