@@ -24,6 +24,7 @@ import {
   toGatewayError,
   verifyWebhook,
 } from '../../packages/sdk/src';
+import type { ConnectSession, UploadFields, UploadJob, WebhookEvent } from '../../packages/sdk/src';
 import { multipartBody } from '../../packages/sdk/src/multipart';
 
 /** What the SDK computes on its own: no server involved. The tests against the app are in sdk-app.spec.ts. */
@@ -336,6 +337,22 @@ describe('SDK, offline', () => {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+  });
+
+  describe('types (checked by the root typecheck, which fails if an expected error disappears)', () => {
+    it('upload fields, nullable job fields and webhook data are typed as the API takes and answers them', () => {
+      const fields: UploadFields = { title: 't', tags: 'a b', is_public: '0', safety_level: '2', priority: 'low' };
+      // @ts-expect-error: not an upload field
+      const misspelt: UploadFields = { titel: 't' };
+      // @ts-expect-error: is_public is '0' or '1'
+      const notAFlag: UploadFields = { is_public: 'yes' };
+      const job = { photo_id: '123', reason: null, started_at: null, finished_at: null } as UploadJob;
+      const photo: string | null = job.photo_id;
+      const returnUrl: string | null = ({ return_url: null } as ConnectSession).return_url;
+      const event = { type: 'connection.created', data: { state: 'connected', nsid: 'n', username: 'u', perms: 'read' } } as WebhookEvent;
+      const nsid = event.type === 'connection.created' ? event.data.nsid : undefined;
+      expect([fields.title, misspelt, notAFlag, photo, returnUrl, nsid]).toEqual(['t', { titel: 't' }, { is_public: 'yes' }, '123', null, 'n']);
     });
   });
 

@@ -12,6 +12,13 @@ type QueryOf<O extends keyof operations> = NonNullable<operations[O]['parameters
  * A list's filters with `cursor` and `limit` (1-500, default 50). `limit` is restated: the document declares it
  * without a type (PageQuery's `limit = 50` has no type annotation, so Nest's metadata says Object).
  */
+/**
+ * `T` with some fields restated. The document declares a few nullable fields without a type (an
+ * `@ApiProperty({ nullable: true })` on `string | null` gives Nest only `Object`), which the generator turns into
+ * `Record<string, never>`; they are restated here from the API's docs until the document says better. When it
+ * does, the restatement is simply the same type again.
+ */
+type Restate<T, O> = Omit<T, keyof O> & O;
 type ListQuery<O extends keyof operations> = Omit<QueryOf<O>, 'cursor' | 'limit'> & { limit?: number; cursor?: string };
 
 /** A user of your client and its Flickr connection state. */
@@ -21,7 +28,7 @@ export type UserListQuery = ListQuery<'UsersController_list'>;
 
 export type ConnectSessionCreate = Schemas['CreateConnectSessionDto'];
 export type ConnectSessionCreated = Schemas['ConnectSessionCreatedResponse'];
-export type ConnectSession = Schemas['ConnectSessionResponse'];
+export type ConnectSession = Restate<Schemas['ConnectSessionResponse'], { return_url: string | null }>;
 
 export type OAuthStart = Schemas['OAuthStartDto'];
 export type OAuthStarted = Schemas['OAuthStartedResponse'];
@@ -29,10 +36,38 @@ export type OAuthVerify = Schemas['OAuthVerifyDto'];
 export type OAuthComplete = Schemas['OAuthCompleteDto'];
 export type OAuthConnected = Schemas['OAuthConnectedResponse'];
 
-/** Form fields of an upload besides the file (Flickr's upload arguments and the queue priority). */
-export type UploadFields = Omit<Schemas['UploadFormDoc'], 'photo'>;
+/**
+ * Form fields of an upload besides the file: Flickr's upload arguments and the queue priority (docs/queue.md).
+ * Restated: the document describes only the file part of the form.
+ */
+export interface UploadFields {
+  title?: string;
+  description?: string;
+  /** Space-separated. */
+  tags?: string;
+  is_public?: '0' | '1';
+  is_friend?: '0' | '1';
+  is_family?: '0' | '1';
+  /** 1 safe, 2 moderate, 3 restricted. */
+  safety_level?: '1' | '2' | '3';
+  /** 1 photo, 2 screenshot, 3 other. */
+  content_type?: '1' | '2' | '3';
+  /** 1 shown in global search, 2 hidden. */
+  hidden?: '1' | '2';
+  priority?: 'high' | 'normal' | 'low';
+}
 export type UploadAccepted = Schemas['UploadAcceptedView'];
-export type UploadJob = Schemas['UploadJobView'];
+export type UploadJob = Restate<
+  Schemas['UploadJobView'],
+  {
+    /** upload: the new Flickr photo id once completed; replace: the photo replaced (from the start). */
+    photo_id: string | null;
+    /** Why it failed. */
+    reason: string | null;
+    started_at: string | null;
+    finished_at: string | null;
+  }
+>;
 export type UploadStatus = UploadJob['status'];
 export type UploadListQuery = ListQuery<'UploadsController_list'>;
 
