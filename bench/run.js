@@ -32,7 +32,7 @@
  *             proxy calls them for the request of (2)) in a tight loop, against the gateway's
  *             CPU time per request measured during (2). Target: ≤ 5 % of a request.
  *
- * The fake Flickr (test/fake-flickr, TypeScript) runs in a process of its own
+ * The fake Flickr (tools/sandbox-flickr, TypeScript) runs in a process of its own
  * (bench/fake-flickr-process.js); the user is connected through the gateway's
  * OOB flow with the e2e helpers (test/support/factories). Each run uses its own
  * database and Redis key prefix, removed at the end.

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { type INestApplication, type Type, ValidationPipe } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { ModuleRef, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { ValidationError } from 'class-validator';
@@ -65,7 +65,10 @@ export async function configureApp(app: NestFastifyApplication, options: { swagg
   app.useLogger(app.get(Logger));
 
   // The request log exists in the API process only (RequestLogModule); the worker serves probes and metrics.
-  const requestLog = optional(() => app.get(RequestLogHook, { strict: false }));
+  // Looked up through ModuleRef: the app object NestFactory returns logs an ERROR for every failed get(), even a
+  // caught one, and the worker (no request log) printed one at every start.
+  const modules = app.get(ModuleRef);
+  const requestLog = optional(() => modules.get(RequestLogHook, { strict: false }));
   installRequestPipeline(app, [...(requestLog ? [requestLog.afterResponse] : []), ...(options.afterResponse ?? [])]);
 
   if (config.CORS_ORIGINS.length > 0) {
