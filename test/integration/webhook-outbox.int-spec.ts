@@ -163,4 +163,42 @@ describe('webhook outbox, deliverer and sweeper (FerretDB + Redis)', () => {
     const order = receiver.received.filter((r) => r.answered === 200).map((r) => JSON.parse(r.body.toString()) as { user_id: string; sequence: number });
     expect(order.map((b) => `${b.user_id}#${b.sequence}`)).toEqual(['bob#1', 'alice#1', 'alice#2']);
   });
+
+  it('the delivery log pages newest first by (created_at, id) with no duplicate or gap, ties included, and refuses a cursor of another list', async () => {
+    const service = get(WebhookEndpointsService);
+    const ep = await endpoint('client-log', ['connection.erased']);
+    const other = await endpoint('client-log', ['connection.erased']);
+    const base = Date.UTC(2026, 11, 1, 9, 0, 0);
+    // Seven deliveries; three share one instant (only the id orders them).
+    const instants = [base, base + 1000, base + 2000, base + 2000, base + 2000, base + 3000, base + 4000];
+    const ids: string[] = [];
+    for (const [i, ms] of instants.entries()) {
+      const at = new Date(ms);
+      const eventId = `evt_${String(i).padStart(32, '0')}`;
+      const id = `wd_${String(i).padStart(2, '0')}${'ab'.repeat(11)}`;
+      ids.push(id);
+      await outbox.record({ _id: eventId, client_id: 'client-log', user_id: 'u', type: 'connection.erased', sequence: i + 1, body: '{}', created_at: at }, [
+        { _id: id, endpoint_id: ep.id, client_id: 'client-log', user_id: 'u', event_id: eventId, event_type: 'connection.erased', sequence: i + 1, status: 'succeeded', attempts: 1, last_attempt_at: at, last_status_code: 200, last_error: null, next_attempt_at: null, round_started_at: at, round_failures: 0, holds_later: true, lease_until: null, finished_at: at, created_at: at },
+      ]);
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await service.deliveries('client-log', ep.id, 2, cursor);
+      seen.push(...page.items.map((d) => d.id));
+      cursor = page.next_cursor ?? undefined;
+      pages++;
+    } while (cursor);
+    const expected = ids.map((id, i) => ({ id, at: instants[i] })).sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1)).map((x) => x.id);
+    expect(seen).toEqual(expected);
+    expect(pages).toBe(4);
+    // The other endpoint's log is its own.
+    expect((await service.deliveries('client-log', other.id, 50)).items).toEqual([]);
+    // Another client cannot read it.
+    await expect(service.deliveries('client-other', ep.id, 50)).rejects.toMatchObject({ slug: 'not-found' });
+    // A cursor of the endpoint list is not a cursor of this list.
+    const endpointsPage = await service.list('client-log', 1);
+    await expect(service.deliveries('client-log', ep.id, 2, endpointsPage.next_cursor!)).rejects.toMatchObject({ slug: 'validation-failed' });
+  });
 });
