@@ -40,7 +40,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   // Foundations: no feature knowledge, used by everyone.
   ['common', 'config', 'logging', 'metrics', 'database', 'redis', 'security-events', 'kms'],
   // Core services that features build on.
-  ['queue', 'tokens', 'request-log', 'users', 'flickr-apps', 'rate-limit', 'auth'],
+  ['queue', 'tokens', 'request-log', 'webhooks', 'users', 'flickr-apps', 'rate-limit', 'auth'],
   // Feature modules: routes and jobs.
   ['flickr', 'oauth', 'connect', 'uploads', 'admin', 'health'],
   // Assembly: the global pipeline and the process entry points.
