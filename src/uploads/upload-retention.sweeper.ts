@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { PeriodicTask } from '../common/timers/periodic-task';
 import { UploadIdempotencyStore } from './upload-idempotency.store';
 import { UploadJobRepository } from './upload-job.repository';
 import { UploadStagingStore } from './upload-staging.store';
@@ -36,8 +37,7 @@ export interface RetentionSweepResult {
 export class UploadRetentionSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(UploadRetentionSweeper.name);
   private readonly owner = randomBytes(8).toString('hex');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly task: PeriodicTask;
   /** Last staged file id checked; null to start from the oldest. */
   private fileCursor: string | null = null;
 
@@ -47,23 +47,16 @@ export class UploadRetentionSweeper implements OnApplicationBootstrap, OnApplica
     private readonly idempotency: UploadIdempotencyStore,
     private readonly jobs: UploadJobRepository,
     private readonly staging: UploadStagingStore,
-  ) {}
+  ) {
+    this.task = new PeriodicTask('retention sweep', config.UPLOADS_SWEEP_INTERVAL_MS, () => this.sweepIfFirst(), this.logger);
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.kick(), this.config.UPLOADS_SWEEP_INTERVAL_MS);
-    this.timer.unref();
+    this.task.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
-  }
-
-  private kick(): void {
-    if (this.running) return;
-    this.running = this.sweepIfFirst()
-      .catch((err: Error) => this.logger.warn(`retention sweep failed: ${err.message}`))
-      .finally(() => (this.running = undefined));
+  onApplicationShutdown(): Promise<void> {
+    return this.task.stop();
   }
 
   /** A pass unless another replica swept within the interval (the lock is not released; it expires). */

@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { PeriodicTask } from '../common/timers/periodic-task';
 import { WebhookOutboxRepository } from './webhook-outbox.repository';
 import { WebhookQueue } from './webhook.queue';
 import { WebhooksConfig } from './webhooks.config';
@@ -23,30 +24,22 @@ export interface WebhookSweepResult {
 @Injectable()
 export class WebhookSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WebhookSweeper.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly outbox: WebhookOutboxRepository,
     private readonly queue: WebhookQueue,
     private readonly config: WebhooksConfig,
-  ) {}
+  ) {
+    this.task = new PeriodicTask('webhook sweep', config.WEBHOOKS_SWEEP_INTERVAL_MS, () => this.sweep(), this.logger);
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.kick(), this.config.WEBHOOKS_SWEEP_INTERVAL_MS);
-    this.timer.unref();
+    this.task.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
-  }
-
-  private kick(): void {
-    if (this.running) return;
-    this.running = this.sweep()
-      .catch((error: Error) => this.logger.warn(`webhook sweep failed: ${error.message}`))
-      .finally(() => (this.running = undefined));
+  onApplicationShutdown(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One pass; `now` is for tests. */
