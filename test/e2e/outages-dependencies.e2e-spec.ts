@@ -59,6 +59,9 @@ describe('dependency outages are answers, not hangs (own Redis and FerretDB)', (
       // Each replica's copy of users' connection state outlives the test's phases, so which reads need the
       // database does not depend on timing: with it, a cached proxy read needs none (issue 15).
       USERS_CONNECTION_CACHE_TTL_MS: '60000',
+      // No in-process copy of cached answers: a Redis outage must show what the shared cache's absence costs (a trip
+      // to Flickr). The copy only makes hot reads cheaper (test/integration/flickr-api.int-spec.ts).
+      FLICKR_CACHE_LOCAL_TTL_MS: '0',
     };
     strict = await startTestApp({ env });
     // Its share of Flickr calls while the shared budget is unreachable: the three proxied calls of one round.
@@ -263,16 +266,18 @@ describe('dependency outages are answers, not hangs (own Redis and FerretDB)', (
     await expectServingAgain();
   }, 120_000);
 
-  it('with MongoDB stopped: every route answers 503 database-unavailable with Retry-After within the bound (a cached proxy read is served); readiness flips only after the grace', async () => {
+  it('with MongoDB stopped: every route answers 503 database-unavailable with Retry-After within the bound (Flickr calls of a user the replica holds are served); readiness flips only after the grace', async () => {
     await mongo.stop();
     const stoppedAt = Date.now();
     const strictAnswers = await everyRoute(strict);
     const openAnswers = await everyRoute(open);
     for (const answers of [strictAnswers, openAnswers]) {
       for (const answer of Object.values(answers)) {
-        // A read answered from the response cache, for a user this replica holds in its connection cache,
-        // touches no database (test/e2e/hot-path.e2e-spec.ts): it is served through the outage.
-        if (answer.route === 'Flickr cached read') expectServed(answer, 200, MONGO_BOUND_MS);
+        // A Flickr call for a user this replica holds in its connection cache, with its sealed token kept, touches no
+        // database (test/e2e/hot-path.e2e-spec.ts): a read answered from the response cache, a read that goes to
+        // Flickr and a write (Flickr's own answer: code 2, 422) are all served through the outage.
+        if (answer.route === 'Flickr cached read' || answer.route === 'Flickr uncached read') expectServed(answer, 200, MONGO_BOUND_MS);
+        else if (answer.route === 'Flickr write') expect(answer).toMatchObject({ status: 422, type: `${PROBLEM}flickr-error` });
         else expectRefused(answer, ['database-unavailable'], MONGO_BOUND_MS);
       }
     }
@@ -287,7 +292,14 @@ describe('dependency outages are answers, not hangs (own Redis and FerretDB)', (
     for (const t of [strict, open]) {
       const answers = await everyRoute(t);
       for (const answer of Object.values(answers)) {
-        if (['GET user', 'GET upload', 'Flickr cached read', 'Flickr uncached read'].includes(answer.route) || t === open) {
+        if (answer.route.startsWith('Flickr') && (t === open || answer.route !== 'Flickr write')) {
+          // The replica holds the user and its sealed token (UserConnectionCache, UserTokenCache), so a Flickr call
+          // that gets past the limiter needs neither store: it goes to Flickr under this process's fallback share of
+          // the budget. The strict app's share is the default (its write stops at the limiter, below); the open app
+          // spent its share of 3 in the first test, so Flickr is not called.
+          if (t === strict) expectServed(answer, 200, MONGO_BOUND_MS);
+          else expectRefused(answer, ['flickr-budget-exhausted'], MONGO_BOUND_MS);
+        } else if (['GET user', 'GET upload'].includes(answer.route) || t === open) {
           // Reads (and everything on the all-open app) get past the limiter and stop at the database or Redis.
           expectRefused(answer, ['database-unavailable', 'redis-unavailable'], MONGO_BOUND_MS);
         } else {
