@@ -19,7 +19,7 @@ class ApiKeySettingsDto {
   @IsDate()
   expires_at?: Date | null;
 
-  @ApiPropertyOptional({ nullable: true, description: 'requests per minute; read by the rate-limit module' })
+  @ApiPropertyOptional({ type: Number, nullable: true, description: 'requests per minute; read by the rate-limit module' })
   @IsOptional()
   @IsInt()
   @Min(1)

@@ -30,7 +30,7 @@ const HMAC_SCHEMES: Record<string, { name: string; description: string }> = {
   'hmac-key-id': { name: HMAC_HEADERS.keyId, description: 'the key id (the 12 characters after fgw_)' },
   'hmac-timestamp': { name: HMAC_HEADERS.timestamp, description: 'Unix time in seconds; within AUTH_HMAC_MAX_SKEW_SECONDS of ours' },
   'hmac-nonce': { name: HMAC_HEADERS.nonce, description: '16-128 of A-Z a-z 0-9 _ -, never reused' },
-  'hmac-signature': { name: HMAC_HEADERS.signature, description: 'HMAC-SHA256 of the canonical request, base64url; see docs/authentication.md' },
+  'hmac-signature': { name: HMAC_HEADERS.signature, description: 'HMAC-SHA256 of the string to sign, lowercase hex; see docs/authentication.md' },
 };
 
 const ERROR_DESCRIPTIONS: Record<string, string> = {

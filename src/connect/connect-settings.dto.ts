@@ -13,14 +13,14 @@ export class ConnectSettingsClientParams {
  * origins only, localhost outside production, plain text) are the service's (they depend on NODE_ENV).
  */
 export class PutConnectSettingsDto {
-  @ApiPropertyOptional({ nullable: true, example: 'Acme Photos', description: 'plain text, 1-80 characters, shown as the application\'s name; null: back to the client id; absent: unchanged' })
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'Acme Photos', description: 'plain text, 1-80 characters, shown as the application\'s name; null: back to the client id; absent: unchanged' })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()
   @MaxLength(400)
   display_name?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, example: 'https://static.acme.example/logo.png', description: 'https image URL shown on the page (http only for localhost outside production); null: no logo; absent: unchanged' })
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'https://static.acme.example/logo.png', description: 'https image URL shown on the page (http only for localhost outside production); null: no logo; absent: unchanged' })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()

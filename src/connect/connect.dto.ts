@@ -48,6 +48,6 @@ export class ConnectSessionResponse {
   @ApiProperty({ enum: ['read', 'write', 'delete'] }) perms!: string;
   @ApiProperty({ enum: ['oob', 'callback'] }) mode!: string;
   @ApiProperty({ enum: ['open', 'started', 'connected', 'failed'], description: 'failed also when it expired unfinished' }) status!: string;
-  @ApiPropertyOptional({ nullable: true }) return_url!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) return_url!: string | null;
   @ApiProperty() expires_at!: Date;
 }

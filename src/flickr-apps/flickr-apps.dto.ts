@@ -21,7 +21,7 @@ export class PutFlickrAppDto {
   @Matches(CREDENTIAL, { message: 'consumer_secret must be 1-256 printable characters without spaces' })
   consumer_secret!: string;
 
-  @ApiPropertyOptional({ default: 3500, nullable: true, description: 'upstream calls per hour for this app, all replicas together; null or absent: 3500' })
+  @ApiPropertyOptional({ type: Number, default: 3500, nullable: true, description: 'upstream calls per hour for this app, all replicas together; null or absent: 3500' })
   @IsOptional()
   @IsInt()
   @Min(1)

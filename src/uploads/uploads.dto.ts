@@ -4,20 +4,23 @@ import { UserParams } from '../users/users.controller';
 
 /** Form fields of POST /v1/users/:user_id/uploads besides the file `photo`: Flickr's upload arguments plus our priority. */
 export class UploadFieldsDto {
-  @IsOptional() @IsString() @MaxLength(255) title?: string;
-  @IsOptional() @IsString() @MaxLength(32_000) description?: string;
+  @ApiPropertyOptional({ maxLength: 255 }) @IsOptional() @IsString() @MaxLength(255) title?: string;
+  @ApiPropertyOptional({ maxLength: 32_000 }) @IsOptional() @IsString() @MaxLength(32_000) description?: string;
   /** Space-separated, as Flickr takes them. */
-  @IsOptional() @IsString() @MaxLength(2_000) tags?: string;
-  @IsOptional() @IsIn(['0', '1']) is_public?: string;
-  @IsOptional() @IsIn(['0', '1']) is_friend?: string;
-  @IsOptional() @IsIn(['0', '1']) is_family?: string;
+  @ApiPropertyOptional({ maxLength: 2_000, description: 'space-separated, as Flickr takes them' }) @IsOptional() @IsString() @MaxLength(2_000) tags?: string;
+  @ApiPropertyOptional({ enum: ['0', '1'] }) @IsOptional() @IsIn(['0', '1']) is_public?: string;
+  @ApiPropertyOptional({ enum: ['0', '1'] }) @IsOptional() @IsIn(['0', '1']) is_friend?: string;
+  @ApiPropertyOptional({ enum: ['0', '1'] }) @IsOptional() @IsIn(['0', '1']) is_family?: string;
   /** 1 safe, 2 moderate, 3 restricted. */
-  @IsOptional() @IsIn(['1', '2', '3']) safety_level?: string;
+  @ApiPropertyOptional({ enum: ['1', '2', '3'], description: '1 safe, 2 moderate, 3 restricted' }) @IsOptional() @IsIn(['1', '2', '3']) safety_level?: string;
   /** 1 photo, 2 screenshot, 3 other. */
-  @IsOptional() @IsIn(['1', '2', '3']) content_type?: string;
+  @ApiPropertyOptional({ enum: ['1', '2', '3'], description: '1 photo, 2 screenshot, 3 other' }) @IsOptional() @IsIn(['1', '2', '3']) content_type?: string;
   /** 1 shown in global search, 2 hidden. */
-  @IsOptional() @IsIn(['1', '2']) hidden?: string;
-  @IsOptional() @IsIn(['high', 'normal', 'low']) priority?: 'high' | 'normal' | 'low';
+  @ApiPropertyOptional({ enum: ['1', '2'], description: '1 shown in global search, 2 hidden' }) @IsOptional() @IsIn(['1', '2']) hidden?: string;
+  @ApiPropertyOptional({ enum: ['high', 'normal', 'low'], default: 'normal', description: "scheduling within the client's own jobs" })
+  @IsOptional()
+  @IsIn(['high', 'normal', 'low'])
+  priority?: 'high' | 'normal' | 'low';
 }
 
 export const UPLOAD_FIELD_NAMES = [
@@ -38,7 +41,10 @@ export const UPLOAD_FIELD_NAMES = [
  * takes only the file (the photo keeps its title, tags, visibility...), so only our priority.
  */
 export class ReplaceFieldsDto {
-  @IsOptional() @IsIn(['high', 'normal', 'low']) priority?: 'high' | 'normal' | 'low';
+  @ApiPropertyOptional({ enum: ['high', 'normal', 'low'], default: 'normal', description: "scheduling within the client's own jobs" })
+  @IsOptional()
+  @IsIn(['high', 'normal', 'low'])
+  priority?: 'high' | 'normal' | 'low';
 }
 
 export const REPLACE_FIELD_NAMES = ['priority'] as const;
@@ -85,9 +91,9 @@ export class UploadJobView {
   @ApiProperty() filename!: string;
   @ApiProperty() bytes!: number;
   @ApiProperty({ description: 'runs started so far (retries and re-runs after a worker died included)' }) attempts!: number;
-  @ApiPropertyOptional({ nullable: true, description: 'upload: the new Flickr photo id once completed; replace: the photo replaced (from the start)' }) photo_id!: string | null;
-  @ApiPropertyOptional({ nullable: true, description: 'why it failed' }) reason!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'upload: the new Flickr photo id once completed; replace: the photo replaced (from the start)' }) photo_id!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'why it failed' }) reason!: string | null;
   @ApiProperty() created_at!: Date;
-  @ApiPropertyOptional({ nullable: true }) started_at!: Date | null;
-  @ApiPropertyOptional({ nullable: true }) finished_at!: Date | null;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) started_at!: Date | null;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) finished_at!: Date | null;
 }

@@ -18,5 +18,5 @@ export class PageQuery {
   @IsInt()
   @Min(1)
   @Max(MAX_PAGE_LIMIT)
-  limit = 50;
+  limit: number = 50;
 }

@@ -569,7 +569,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        Object: Record<string, never>;
         FlickrConnectionResponse: {
             /** @enum {string} */
             state: "connected" | "not_connected" | "reauthorization_required";
@@ -604,7 +603,7 @@ export interface components {
              */
             expires_at?: string | null;
             /** @description requests per minute; read by the rate-limit module */
-            rate_limit_override?: Record<string, never> | null;
+            rate_limit_override?: number | null;
             /**
              * @description share of the upload worker relative to other clients (weighted round-robin, docs/queue.md)
              * @default 1
@@ -656,6 +655,7 @@ export interface components {
             /** @description fgws_<secret>, for HMAC request signing */
             signing_secret: string;
         };
+        Object: Record<string, never>;
         ApiKeyResponse: {
             /** @example abcdefgh2345 */
             key_id: string;
@@ -695,7 +695,7 @@ export interface components {
              */
             expires_at?: string | null;
             /** @description requests per minute; read by the rate-limit module */
-            rate_limit_override?: Record<string, never> | null;
+            rate_limit_override?: number | null;
             /**
              * @description share of the upload worker relative to other clients (weighted round-robin, docs/queue.md)
              * @default 1
@@ -780,7 +780,7 @@ export interface components {
              * @description upstream calls per hour for this app, all replicas together; null or absent: 3500
              * @default 3500
              */
-            budget_per_hour?: Record<string, never> | null;
+            budget_per_hour?: number | null;
         };
         FlickrAppSetResponse: {
             /** @example acme-photos */
@@ -980,7 +980,7 @@ export interface components {
              * @enum {string}
              */
             status: "open" | "started" | "connected" | "failed";
-            return_url?: Record<string, never> | null;
+            return_url?: string | null;
             /** Format: date-time */
             expires_at: string;
         };
@@ -989,12 +989,12 @@ export interface components {
              * @description plain text, 1-80 characters, shown as the application's name; null: back to the client id; absent: unchanged
              * @example Acme Photos
              */
-            display_name?: Record<string, never> | null;
+            display_name?: string | null;
             /**
              * @description https image URL shown on the page (http only for localhost outside production); null: no logo; absent: unchanged
              * @example https://static.acme.example/logo.png
              */
-            logo_url?: Record<string, never> | null;
+            logo_url?: string | null;
             /**
              * @description origins (scheme://host[:port]) a connect session's return_url may point at, at most 20; https (http only for localhost outside production); [] allows none; absent: unchanged
              * @example [
@@ -1027,6 +1027,37 @@ export interface components {
             updated_at: string | null;
         };
         UploadFormDoc: {
+            title?: string;
+            description?: string;
+            /** @description space-separated, as Flickr takes them */
+            tags?: string;
+            /** @enum {string} */
+            is_public?: "0" | "1";
+            /** @enum {string} */
+            is_friend?: "0" | "1";
+            /** @enum {string} */
+            is_family?: "0" | "1";
+            /**
+             * @description 1 safe, 2 moderate, 3 restricted
+             * @enum {string}
+             */
+            safety_level?: "1" | "2" | "3";
+            /**
+             * @description 1 photo, 2 screenshot, 3 other
+             * @enum {string}
+             */
+            content_type?: "1" | "2" | "3";
+            /**
+             * @description 1 shown in global search, 2 hidden
+             * @enum {string}
+             */
+            hidden?: "1" | "2";
+            /**
+             * @description scheduling within the client's own jobs
+             * @default normal
+             * @enum {string}
+             */
+            priority?: "high" | "normal" | "low";
             /**
              * Format: binary
              * @description the photo or video, at most UPLOADS_MAX_FILE_BYTES
@@ -1042,6 +1073,12 @@ export interface components {
             status_url: string;
         };
         ReplaceFormDoc: {
+            /**
+             * @description scheduling within the client's own jobs
+             * @default normal
+             * @enum {string}
+             */
+            priority?: "high" | "normal" | "low";
             /**
              * Format: binary
              * @description the new photo or video, at most UPLOADS_MAX_FILE_BYTES
@@ -1065,13 +1102,15 @@ export interface components {
             /** @description runs started so far (retries and re-runs after a worker died included) */
             attempts: number;
             /** @description upload: the new Flickr photo id once completed; replace: the photo replaced (from the start) */
-            photo_id?: Record<string, never> | null;
+            photo_id?: string | null;
             /** @description why it failed */
-            reason?: Record<string, never> | null;
+            reason?: string | null;
             /** Format: date-time */
             created_at: string;
-            started_at?: Record<string, never> | null;
-            finished_at?: Record<string, never> | null;
+            /** Format: date-time */
+            started_at?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
         };
         UploadJobPageResponse: {
             /** @description oldest first (created_at, then job_id); each as GET /v1/uploads/:job_id answers it */
@@ -1311,7 +1350,7 @@ export interface operations {
                 /** @description next_cursor of the previous page (opaque); omit for the first page */
                 cursor?: string;
                 /** @description items per page */
-                limit?: components["schemas"]["Object"];
+                limit?: number;
                 /** @description only users whose Flickr connection is in this state */
                 state?: "connected" | "not_connected" | "reauthorization_required";
             };
@@ -4713,7 +4752,7 @@ export interface operations {
                 /** @description next_cursor of the previous page (opaque); omit for the first page */
                 cursor?: string;
                 /** @description items per page */
-                limit?: components["schemas"]["Object"];
+                limit?: number;
                 /** @description only this user's jobs */
                 user_id?: string;
                 /** @description only jobs in this status */
@@ -5003,7 +5042,7 @@ export interface operations {
                 /** @description next_cursor of the previous page (opaque); omit for the first page */
                 cursor?: string;
                 /** @description items per page */
-                limit?: components["schemas"]["Object"];
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -5388,7 +5427,7 @@ export interface operations {
                 /** @description next_cursor of the previous page (opaque); omit for the first page */
                 cursor?: string;
                 /** @description items per page */
-                limit?: components["schemas"]["Object"];
+                limit?: number;
             };
             header?: never;
             path: {
