@@ -36,26 +36,8 @@ export type OAuthVerify = Schemas['OAuthVerifyDto'];
 export type OAuthComplete = Schemas['OAuthCompleteDto'];
 export type OAuthConnected = Schemas['OAuthConnectedResponse'];
 
-/**
- * Form fields of an upload besides the file: Flickr's upload arguments and the queue priority (docs/queue.md).
- * Restated: the document describes only the file part of the form.
- */
-export interface UploadFields {
-  title?: string;
-  description?: string;
-  /** Space-separated. */
-  tags?: string;
-  is_public?: '0' | '1';
-  is_friend?: '0' | '1';
-  is_family?: '0' | '1';
-  /** 1 safe, 2 moderate, 3 restricted. */
-  safety_level?: '1' | '2' | '3';
-  /** 1 photo, 2 screenshot, 3 other. */
-  content_type?: '1' | '2' | '3';
-  /** 1 shown in global search, 2 hidden. */
-  hidden?: '1' | '2';
-  priority?: 'high' | 'normal' | 'low';
-}
+/** Form fields of an upload besides the file: Flickr's upload arguments and the queue priority (docs/queue.md). */
+export type UploadFields = Omit<Schemas['UploadFormDoc'], 'photo'>;
 export type UploadAccepted = Schemas['UploadAcceptedView'];
 export type UploadJob = Restate<
   Schemas['UploadJobView'],
