@@ -4,6 +4,7 @@
 #   scripts/ops-tools.sh promtool     Debian's `prometheus` package (ships promtool)
 #   scripts/ops-tools.sh sentinel     Debian's `redis-server` + `redis-sentinel`
 #   scripts/ops-tools.sh mongo-tools  mongodump/mongorestore from the Go module proxy into .tools/bin (cached)
+#   scripts/ops-tools.sh vegeta       build vegeta (constant-rate HTTP load) from the Go module proxy into .tools/bin (cached)
 #   scripts/ops-tools.sh path NAME    print the path of NAME after installing it
 # Idempotent; the tests call it themselves when a tool is missing, so a clean
 # clone (CI) gets what it needs without a separate step. Progress goes to stderr.
@@ -12,6 +13,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
 mkdir -p "$TOOLS/bin"
 HELM_VERSION="${HELM_VERSION:-v3.19.0}"
+VEGETA_VERSION="${VEGETA_VERSION:-v12.13.0}"
 # A mongo-tools commit of 2025-07-15, by pseudo-version, and its go.sum hash (checked at download).
 MONGO_TOOLS_VERSION="${MONGO_TOOLS_VERSION:-v0.0.0-20250715155915-887641268977}"
 MONGO_TOOLS_SUM="h1:J9wFLko0N7sbovyHahuRw1NyfMUsNhaauLK87wQ3ruc="
@@ -49,6 +51,19 @@ ensure_helm() {
   touch "$stamp"
 }
 
+# The benchmark's fixed-rate latency section: vegeta sends at evenly spaced instants (open loop), where autocannon's
+# --overallRate sends each connection's quota back to back at the start of every second (bursts, not a rate).
+ensure_vegeta() {
+  local bin="$TOOLS/bin/vegeta" stamp="$TOOLS/bin/.vegeta-$VEGETA_VERSION"
+  [ -x "$bin" ] && [ -f "$stamp" ] && return 0
+  lock vegeta
+  [ -x "$bin" ] && [ -f "$stamp" ] && return 0
+  command -v go >/dev/null 2>&1 || { log "go is required to build vegeta"; exit 1; }
+  log "building vegeta $VEGETA_VERSION from the Go module proxy (first run only)"
+  (cd "$TOOLS" && GOBIN="$TOOLS/bin" GOFLAGS=-mod=mod go install "github.com/tsenart/vegeta/v12@$VEGETA_VERSION")
+  touch "$stamp"
+}
+
 ensure_mongo_tools() {
   local stamp="$TOOLS/bin/.mongo-tools-$MONGO_TOOLS_VERSION"
   [ -x "$TOOLS/bin/mongodump" ] && [ -x "$TOOLS/bin/mongorestore" ] && [ -f "$stamp" ] && return 0
@@ -82,13 +97,15 @@ case "${1:-}" in
   promtool) ensure_apt promtool prometheus ;;
   sentinel) ensure_apt redis-server redis-server; ensure_apt redis-sentinel redis-sentinel ;;
   mongo-tools) ensure_mongo_tools ;;
+  vegeta) ensure_vegeta ;;
   path)
     case "${2:-}" in
       helm) ensure_helm; echo "$TOOLS/bin/helm" ;;
       promtool) ensure_apt promtool prometheus; command -v promtool ;;
       redis-sentinel) ensure_apt redis-sentinel redis-sentinel; command -v redis-sentinel ;;
       mongodump | mongorestore) ensure_mongo_tools; echo "$TOOLS/bin/$2" ;;
-      *) echo "usage: $0 path helm|promtool|redis-sentinel|mongodump|mongorestore" >&2; exit 2 ;;
+      vegeta) ensure_vegeta; echo "$TOOLS/bin/vegeta" ;;
+      *) echo "usage: $0 path helm|promtool|redis-sentinel|mongodump|mongorestore|vegeta" >&2; exit 2 ;;
     esac ;;
-  *) echo "usage: $0 helm|promtool|sentinel|mongo-tools|path NAME" >&2; exit 2 ;;
+  *) echo "usage: $0 helm|promtool|sentinel|mongo-tools|vegeta|path NAME" >&2; exit 2 ;;
 esac

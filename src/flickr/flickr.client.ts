@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { createFlickr, FetchTransport } from 'flickr-sdk';
+import { Agent, type Dispatcher, request } from 'undici';
 import { FlickrConfig } from './flickr.config';
 import { FlickrUpstreamError } from './flickr.errors';
 
@@ -31,22 +32,84 @@ const FLICKR_HOSTS: Array<[RegExp, keyof FlickrConfig]> = [
 
 /**
  * flickr-sdk signs over Flickr's real URLs (hard-coded); this transport sends the
- * signed request to the configured base URL instead and bounds each request by a
- * timeout. With the default configuration nothing is rewritten.
+ * signed request to the configured base URL instead and bounds each exchange by
+ * FLICKR_TIMEOUT_MS. With the default configuration nothing is rewritten.
+ *
+ * It sends with undici's `request` on a pool of its own rather than `fetch` (issue 15, measured with --trace-gc-nvp and a heap snapshot under a
+ * steady 200 calls/s): fetch registers every signal in a FinalizationRegistry whose
+ * held value (the abort closure) keeps the whole exchange (request, response, stream
+ * controllers) reachable until a full GC runs the registry's cleanup, so each call's
+ * state survived young-generation GCs, was promoted, and the scavenges it lengthened
+ * (5–15 ms) were the gateway's p99. `request` keeps a signal only while the exchange
+ * runs, and does far less per call than the WHATWG fetch machinery.
  */
 class ConfiguredTransport extends FetchTransport {
+  private readonly agent: Agent;
+
   constructor(private readonly config: FlickrConfig) {
     super();
+    this.agent = new Agent({ headersTimeout: config.FLICKR_TIMEOUT_MS, bodyTimeout: config.FLICKR_TIMEOUT_MS });
   }
 
-  override fetch(url: string, init: RequestInit): Promise<Response> {
+  override async fetch(url: string, init: RequestInit): Promise<Response> {
     let target = url;
     for (const [pattern, setting] of FLICKR_HOSTS) {
       const m = pattern.exec(url);
       if (m) target = String(this.config[setting]) + url.slice(m[0].length);
     }
-    return super.fetch(target, { ...init, signal: AbortSignal.timeout(this.config.FLICKR_TIMEOUT_MS) });
+    let body: Buffer | undefined;
+    const headers: Record<string, string> = {};
+    if (init.body != null) {
+      // flickr-sdk posts a FormData: encoded by the platform's own multipart encoder, as fetch would.
+      const encoded = new Response(init.body as ConstructorParameters<typeof Response>[0]);
+      body = Buffer.from(await encoded.arrayBuffer());
+      headers['content-type'] = encoded.headers.get('content-type') ?? 'application/octet-stream';
+    }
+    // One deadline for the whole exchange (headers and body). undici's request drops its listener from the signal
+    // when the exchange ends, so nothing outlives the call; the timer is cleared the moment the body is in.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.config.FLICKR_TIMEOUT_MS);
+    let statusCode: number;
+    let responseHeaders: Record<string, string | string[] | undefined>;
+    let payload: ArrayBuffer;
+    try {
+      const res = await request(target, { method: (init.method ?? 'GET') as Dispatcher.HttpMethod, headers, body, dispatcher: this.agent, signal: controller.signal });
+      statusCode = res.statusCode;
+      responseHeaders = res.headers;
+      payload = await res.body.arrayBuffer();
+    } catch (error) {
+      throw controller.signal.aborted || isUndiciTimeout(error) ? new DOMException('Flickr did not answer in time', 'TimeoutError') : error;
+    } finally {
+      clearTimeout(timer);
+    }
+    // A real Response (what flickr-sdk parses; toUpstreamError reads its status), its body already in.
+    const answer = new Response(NULL_BODY_STATUS.has(statusCode) ? null : payload, { status: statusCode, headers: toHeaders(responseHeaders) });
+    if (!answer.ok) throw new Error(`HTTP ${statusCode}`, { cause: answer });
+    return answer;
   }
+
+  /** Closes the pool's keep-alive connections (at shutdown). */
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
+
+/** Statuses whose Response must have no body (the Response constructor refuses one). */
+const NULL_BODY_STATUS = new Set([204, 205, 304]);
+
+/** undici's own headers/body timeouts (the agent's backstop, same bound). */
+function isUndiciTimeout(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+}
+
+function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else if (value !== undefined) headers.set(name, value);
+  }
+  return headers;
 }
 
 /**
@@ -55,11 +118,15 @@ class ConfiguredTransport extends FetchTransport {
  * out as a FlickrUpstreamError for the service to interpret.
  */
 @Injectable()
-export class FlickrClient {
+export class FlickrClient implements OnApplicationShutdown {
   private readonly transport: ConfiguredTransport;
 
   constructor(private readonly config: FlickrConfig) {
     this.transport = new ConfiguredTransport(config);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.transport.close();
   }
 
   /** The gateway's own app (FLICKR_CONSUMER_KEY/SECRET): what every exchange is signed with unless given another. */
