@@ -81,6 +81,46 @@ function cpuSeconds(pid) {
 }
 
 /**
+ * The whole machine's CPU time so far (Linux /proc): `busy` (user, nice, system, irq, softirq, steal over all
+ * cores), and per process: { pid: { comm, s } } (user + system seconds, all its threads). Two snapshots around a
+ * load give where the machine's time went: see `cpuBreakdown`.
+ */
+function machineCpu() {
+  const procs = {};
+  for (const pid of require('node:fs').readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs[pid] = { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), s: (Number(fields[11]) + Number(fields[12])) / 100 };
+    } catch {} // exited meanwhile
+  }
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return { busy: (user + nice + system + irq + softirq + steal) / 100, procs };
+}
+
+/**
+ * Where the machine's CPU time went between two `machineCpu` snapshots, in µs per request (`n` answered):
+ * `groups` maps a name to a predicate on { pid, comm }; what no group claims is "other" (the kernel's network
+ * work not charged to a process, and everything else running).
+ */
+function cpuBreakdown(before, after, n, groups) {
+  const out = Object.fromEntries(Object.keys(groups).map((g) => [g, 0]));
+  let claimed = 0;
+  for (const [pid, p] of Object.entries(after.procs)) {
+    const used = p.s - (before.procs[pid]?.s ?? 0);
+    if (used <= 0) continue;
+    const group = Object.keys(groups).find((g) => groups[g]({ pid: Number(pid), comm: p.comm }));
+    if (!group) continue;
+    out[group] += used;
+    claimed += used;
+  }
+  out.other = Math.max(0, after.busy - before.busy - claimed);
+  out.total = after.busy - before.busy;
+  return Object.fromEntries(Object.entries(out).map(([g, sec]) => [g, (sec * 1e6) / n]));
+}
+
+/**
  * A client key for client `bench` and its registered user `userId`, on the gateway at `base`: an admin key
  * from the CLI of the build at `root` (run with `env`, the gateway's env), then the admin and users APIs.
  * Returns the issued key (`api_key` and the rest of the admin API's answer).
@@ -104,4 +144,4 @@ async function provisionClient(env, base, { root = ROOT, userId = 'bench-user' }
   return key;
 }
 
-module.exports = { ROOT, arg, mean, freePort, services, startServer, load, cpuSeconds, provisionClient };
+module.exports = { ROOT, arg, mean, freePort, services, startServer, load, cpuSeconds, machineCpu, cpuBreakdown, provisionClient };

@@ -45,7 +45,7 @@ const { existsSync, mkdtempSync, readFileSync, writeFileSync } = require('node:f
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
-const { ROOT, arg, mean, services, startServer, cpuSeconds, provisionClient } = require('./lib');
+const { ROOT, arg, mean, services, startServer, cpuSeconds, machineCpu, cpuBreakdown, provisionClient } = require('./lib');
 const { connectViaOob, fakeFlickrEnv } = require('../test/support/factories/flickr.factory');
 const { signedHeaders } = require('../test/support/factories/signed-request');
 
@@ -82,8 +82,9 @@ const HIGH = '1000000000';
  * time when `exact`, else autocannon's histogram) and, when `pid` is given, that process's CPU
  * time per completed request in µs.
  */
-async function measure(url, { pids = [], exact = false, ...opts }) {
+async function measure(url, { pids = [], exact = false, breakdown, ...opts }) {
   const cpu0 = pids.map(cpuSeconds);
+  const machine0 = breakdown && machineCpu();
   const times = [];
   const res = await new Promise((resolve, reject) => {
     const instance = autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...opts }, (err, r) => (err ? reject(err) : resolve(r)));
@@ -101,7 +102,14 @@ async function measure(url, { pids = [], exact = false, ...opts }) {
     p50 = times[Math.floor(times.length * 0.5)];
     p99 = times[Math.min(times.length - 1, Math.floor(times.length * 0.99))];
   }
-  return { rps: res['2xx'] / (res.duration || DURATION), p50, p99, cpuUsPerReq: pids.length ? (cpu * 1e6) / done : undefined, n: done };
+  return {
+    rps: res['2xx'] / (res.duration || DURATION),
+    p50,
+    p99,
+    cpuUsPerReq: pids.length ? (cpu * 1e6) / done : undefined,
+    n: done,
+    ...(breakdown && { machine: cpuBreakdown(machine0, machineCpu(), done, breakdown) }),
+  };
 }
 
 /**
@@ -167,6 +175,7 @@ async function alternate(label, sides) {
   return out;
 }
 
+const machineLine = (m) => `${Object.entries(m).filter(([k]) => k !== 'total').map(([k, v]) => `${k} ${v.toFixed(0)}`).join(' + ')} = ${m.total.toFixed(0)} µs`;
 const fmtMs = (ms) => `${Number(ms).toFixed(ms < 10 ? 2 : 1)} ms`;
 const avg = (rs, key) => mean(rs.map((r) => r[key]));
 const sd = (xs) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / Math.max(1, xs.length - 1));
@@ -444,11 +453,25 @@ async function main() {
         answered += r.n;
         return r;
       };
+      // Where the whole machine's CPU goes per request (both sides share the two cores with the load generator,
+      // Redis and the database): the evidence for what a ratio can reach on this machine.
+      const groups = (server) => ({
+        server: (p) => p.pid === server.child.pid,
+        'load generator': (p) => p.pid === process.pid,
+        redis: (p) => p.comm.startsWith('redis-server'),
+        database: (p) => p.comm === 'ferretdb' || p.comm.startsWith('postgres'),
+      });
       results.proxy = await alternate('proxy', {
-        key: (warm) => counted(cachedRead(app, { pids: [app.child.pid], ...w(warm) })),
-        bare: (warm) => cachedRead(bare, { pids: [bare.child.pid], ...w(warm) }),
+        key: (warm) => counted(cachedRead(app, { pids: [app.child.pid], breakdown: groups(app), ...w(warm) })),
+        bare: (warm) => cachedRead(bare, { pids: [bare.child.pid], breakdown: groups(bare), ...w(warm) }),
         hmac: (warm) => counted(measure(app.base, { pids: [app.child.pid], requests: [hmacRequest()], ...w(warm) })),
       });
+      for (const side of ['key', 'bare']) {
+        const parts = Object.keys(results.proxy[side][0].machine);
+        const mean = Object.fromEntries(parts.map((k) => [k, avg(results.proxy[side].map((r) => r.machine), k)]));
+        results.proxy[`${side}Machine`] = mean;
+        console.log(`  machine CPU per request, ${side}: ${parts.map((k) => `${k} ${mean[k].toFixed(0)} µs`).join(', ')}`);
+      }
       results.proxyUpstreamCalls = (await fake.rpc('callsTo', { method: CACHED_METHOD })) - upstreamBefore;
       console.log(`  upstream calls of ${CACHED_METHOD} during these rounds: ${results.proxyUpstreamCalls} (a cache hit makes none)`);
       // The request log is written in batches (AUDIT_FLUSH_INTERVAL_MS, 1 s by default): give it time, then count.
@@ -644,7 +667,8 @@ function verdicts(r) {
     const audited = r.proxyAudit.records >= r.proxyAudit.answered;
     check('(2) cached proxy read (X-API-Key) / bare', k.toFixed(3), k >= TARGETS.key && cached && audited, `≥ ${TARGETS.key}`,
       `gateway ${side(r.proxy.key)}; bare ${side(r.proxy.bare)}; ${r.proxyUpstreamCalls} upstream calls; ` +
-        `${r.proxyAudit.records} request-log records for ${r.proxyAudit.answered} answered calls of (2) and (3)`);
+        `${r.proxyAudit.records} request-log records for ${r.proxyAudit.answered} answered calls of (2) and (3)` +
+        (r.proxy.keyMachine ? `; machine CPU per request (all processes): gateway ${machineLine(r.proxy.keyMachine)}; bare ${machineLine(r.proxy.bareMachine)}` : ''));
     check('(3) cached proxy read (HMAC) / bare', h.toFixed(3), h >= TARGETS.hmac, `≥ ${TARGETS.hmac}`, `gateway ${side(r.proxy.hmac)}; bare as (2)`);
   }
   if (r.uncached) {
