@@ -354,10 +354,13 @@ async function roundTrips(env) {
 
 function ensureBeforeBuild() {
   if (existsSync(path.join(BEFORE_DIR, 'dist/main.js'))) return;
-  console.log(`building ${BEFORE_REV} in ${BEFORE_DIR} (git worktree, node_modules symlinked)...`);
+  console.log(`building ${BEFORE_REV} in ${BEFORE_DIR} (git worktree with its own node_modules, from its own lock file)...`);
   if (!existsSync(BEFORE_DIR)) execFileSync('git', ['worktree', 'add', '--detach', BEFORE_DIR, BEFORE_REV], { cwd: ROOT, stdio: 'inherit' });
-  if (!existsSync(path.join(BEFORE_DIR, 'node_modules'))) execFileSync('ln', ['-s', path.join(ROOT, 'node_modules'), path.join(BEFORE_DIR, 'node_modules')]);
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/.bin/nest'), 'build'], { cwd: BEFORE_DIR, stdio: 'inherit' });
+  // Its own dependencies, not a symlink to this tree's: packages dropped since (e.g. opossum) must still load there.
+  const modules = path.join(BEFORE_DIR, 'node_modules');
+  if (existsSync(modules) && require('node:fs').lstatSync(modules).isSymbolicLink()) require('node:fs').rmSync(modules);
+  execFileSync('bash', [path.join(BEFORE_DIR, 'scripts/node-deps.sh')], { cwd: BEFORE_DIR, stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(BEFORE_DIR, 'node_modules/.bin/nest'), 'build'], { cwd: BEFORE_DIR, stdio: 'inherit' });
 }
 
 // ---------------------------------------------------------------------------------------------
