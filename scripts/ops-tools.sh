@@ -40,29 +40,24 @@ ensure_apt() { # ensure_apt <binary> <package...>
   fi
 }
 
-ensure_helm() {
-  local bin="$TOOLS/bin/helm" stamp="$TOOLS/bin/.helm-$HELM_VERSION"
+# ensure_go_install <name> <package@version>: `go install` a tool into .tools/bin once per version.
+ensure_go_install() {
+  local name="$1" pkg="$2"
+  local bin="$TOOLS/bin/$name" stamp="$TOOLS/bin/.$name-${pkg##*@}"
   [ -x "$bin" ] && [ -f "$stamp" ] && return 0
-  lock helm
+  lock "$name"
   [ -x "$bin" ] && [ -f "$stamp" ] && return 0
-  command -v go >/dev/null 2>&1 || { log "go is required to build helm"; exit 1; }
-  log "building helm $HELM_VERSION from the Go module proxy (first run only, a few minutes)"
-  (cd "$TOOLS" && GOBIN="$TOOLS/bin" GOFLAGS=-mod=mod go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION")
+  command -v go >/dev/null 2>&1 || { log "go is required to build $name"; exit 1; }
+  log "building $name ${pkg##*@} from the Go module proxy (first run only)"
+  (cd "$TOOLS" && GOBIN="$TOOLS/bin" GOFLAGS=-mod=mod go install "$pkg")
   touch "$stamp"
 }
 
+ensure_helm() { ensure_go_install helm "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"; }
+
 # The benchmark's fixed-rate latency section: vegeta sends at evenly spaced instants (open loop), where autocannon's
 # --overallRate sends each connection's quota back to back at the start of every second (bursts, not a rate).
-ensure_vegeta() {
-  local bin="$TOOLS/bin/vegeta" stamp="$TOOLS/bin/.vegeta-$VEGETA_VERSION"
-  [ -x "$bin" ] && [ -f "$stamp" ] && return 0
-  lock vegeta
-  [ -x "$bin" ] && [ -f "$stamp" ] && return 0
-  command -v go >/dev/null 2>&1 || { log "go is required to build vegeta"; exit 1; }
-  log "building vegeta $VEGETA_VERSION from the Go module proxy (first run only)"
-  (cd "$TOOLS" && GOBIN="$TOOLS/bin" GOFLAGS=-mod=mod go install "github.com/tsenart/vegeta/v12@$VEGETA_VERSION")
-  touch "$stamp"
-}
+ensure_vegeta() { ensure_go_install vegeta "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"; }
 
 ensure_mongo_tools() {
   local stamp="$TOOLS/bin/.mongo-tools-$MONGO_TOOLS_VERSION"
