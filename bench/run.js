@@ -462,7 +462,8 @@ async function main() {
         server: (p) => p.pid === server.child.pid,
         'load generator': (p) => p.pid === process.pid,
         redis: (p) => p.comm.startsWith('redis-server'),
-        database: (p) => p.comm === 'ferretdb' || p.comm.startsWith('postgres'),
+        ferretdb: (p) => p.comm === 'ferretdb',
+        postgresql: (p) => p.comm.startsWith('postgres'),
       });
       results.proxy = await alternate('proxy', {
         key: (warm) => counted(cachedRead(app, { pids: [app.child.pid], breakdown: groups(app), ...w(warm) })),
