@@ -82,7 +82,7 @@ describe('the cached read under a hostile flood (500 requests at once)', () => {
     const results = await Promise.all(
       plan.map(async (kind) => {
         const res = await send[kind]();
-        return { kind, status: res.status, requestId: res.headers.get('x-request-id'), type: res.headers.get('content-type'), body: await res.json() };
+        return { kind, status: res.status, requestId: res.headers.get('x-request-id'), type: res.headers.get('content-type'), body: (await res.json()) as Record<string, unknown> };
       }),
     );
 
