@@ -77,7 +77,7 @@ class ConfiguredTransport extends FetchTransport {
       const res = await request(target, { method: (init.method ?? 'GET') as Dispatcher.HttpMethod, headers, body, dispatcher: this.agent, signal: controller.signal });
       statusCode = res.statusCode;
       responseHeaders = res.headers;
-      payload = await res.body.arrayBuffer();
+      payload = await readCapped(res.body, MAX_ANSWER_BYTES);
     } catch (error) {
       throw controller.signal.aborted || isUndiciTimeout(error) ? new DOMException('Flickr did not answer in time', 'TimeoutError') : error;
     } finally {
@@ -93,6 +93,29 @@ class ConfiguredTransport extends FetchTransport {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+/**
+ * The largest answer read from Flickr. Its REST answers are kilobytes (a 500-photo search page with extras is well
+ * under a megabyte); an upstream that sends more is broken or hostile, and buffering it whole could exhaust the
+ * process's memory.
+ */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+/** Reads `body` whole, or fails (and stops reading) once it passes `max` bytes. */
+async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<ArrayBuffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) {
+      body.destroy();
+      throw new FlickrUpstreamError('http', `Flickr's answer exceeded ${max} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  const all = Buffer.concat(chunks, size);
+  return all.buffer.slice(all.byteOffset, all.byteOffset + all.length) as ArrayBuffer;
 }
 
 /** Statuses whose Response must have no body (the Response constructor refuses one). */

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadSlice } from '../../src/config/env.validation';
-import { FlickrClient } from '../../src/flickr/flickr.client';
+import { FlickrClient, MAX_ANSWER_BYTES } from '../../src/flickr/flickr.client';
 import { FlickrConfig } from '../../src/flickr/flickr.config';
 import { FlickrUpstreamError } from '../../src/flickr/flickr.errors';
 import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake-flickr.server';
@@ -11,7 +11,7 @@ import { FakeFlickr, REAL_FLICKR_ORIGINS } from '../../tools/sandbox-flickr/fake
  * FlickrClient's transport (undici `request` on its own pool, one deadline per exchange; issue 15) against
  * real HTTP servers: the fake Flickr for what must work (GET reads, multipart POST writes, OAuth), and
  * hostile upstreams for what must not hang: one that never answers, one that trickles its body forever,
- * one that fails. Also: a finished call leaves no deadline behind (AbortSignal.timeout kept its signal, and
+ * one whose answer never ends, one that fails. Also: a finished call leaves no deadline behind (AbortSignal.timeout kept its signal, and
  * through fetch the whole exchange, reachable for FLICKR_TIMEOUT_MS after every call).
  */
 describe('FlickrClient transport (real servers)', () => {
@@ -111,6 +111,23 @@ describe('FlickrClient transport (real servers)', () => {
     });
     const error = await clientFor(base, { FLICKR_TIMEOUT_MS: '400' }).call(token, 'flickr.test.echo', {}).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'timeout' });
+  });
+
+  it('stops reading an answer that never ends once it passes MAX_ANSWER_BYTES (not the deadline, not the memory)', async () => {
+    let sent = 0;
+    const base = await upstream((res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const mb = Buffer.alloc(1024 * 1024, 0x20);
+      const pump = () => {
+        while (!res.destroyed && res.write(mb)) sent += mb.length;
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+    });
+    const error = await clientFor(base, { FLICKR_TIMEOUT_MS: '60000' }).call(token, 'flickr.test.echo', {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FlickrUpstreamError);
+    expect(error).toMatchObject({ kind: 'http', message: expect.stringContaining(`${MAX_ANSWER_BYTES} bytes`) });
+    expect(sent).toBeLessThan(MAX_ANSWER_BYTES * 4); // it stopped reading; the sender was held back
   });
 
   it('maps an upstream HTTP failure and a truncated answer to upstream errors, not crashes', async () => {
