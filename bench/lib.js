@@ -3,7 +3,7 @@
  * server process on a free port, and one autocannon load.
  */
 const { execFileSync, spawn } = require('node:child_process');
-const { readFileSync } = require('node:fs');
+const { readdirSync, readFileSync } = require('node:fs');
 const { createServer } = require('node:net');
 const path = require('node:path');
 const autocannon = require('autocannon');
@@ -74,10 +74,15 @@ const load = (url, { connections, duration, headers = {}, ...rest }) =>
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
 function cpuSeconds(pid) {
+  return procStat(pid).s;
+}
+
+/** A process's command name and CPU seconds (user + system, all threads) from /proc/<pid>/stat. */
+function procStat(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of stat(5), in clock ticks (USER_HZ, 100 on Linux).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), s: (Number(fields[11]) + Number(fields[12])) / 100 };
 }
 
 /**
@@ -87,12 +92,10 @@ function cpuSeconds(pid) {
  */
 function machineCpu() {
   const procs = {};
-  for (const pid of require('node:fs').readdirSync('/proc')) {
+  for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      procs[pid] = { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), s: (Number(fields[11]) + Number(fields[12])) / 100 };
+      procs[pid] = procStat(pid);
     } catch {} // exited meanwhile
   }
   const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);

@@ -39,9 +39,9 @@
  * database and Redis key prefix, removed at the end.
  */
 require('ts-node/register/transpile-only'); // the TypeScript test helpers below
-const { execFileSync, fork } = require('node:child_process');
+const { execFileSync, fork, spawnSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
-const { existsSync, mkdtempSync, readFileSync, writeFileSync } = require('node:fs');
+const { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
@@ -133,7 +133,6 @@ async function paced(base, requests, seconds, pids = []) {
       }))
       .join('\n');
     writeFileSync(path.join(dir, 'targets.json'), `${targets}\n`);
-    const { spawnSync } = require('node:child_process');
     const cpu0 = pids.map(cpuSeconds);
     const attack = spawnSync(vegeta, ['attack', '-format=json', `-targets=${path.join(dir, 'targets.json')}`, `-rate=${RATE}/1s`, `-duration=${seconds}s`,
       '-keepalive=true', '-workers=10', `-output=${path.join(dir, 'results.bin')}`], { encoding: 'utf8' });
@@ -151,7 +150,7 @@ async function paced(base, requests, seconds, pids = []) {
       cpuUsPerReq: pids.length ? (cpu * 1e6) / report.requests : undefined,
     };
   } finally {
-    require('node:fs').rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -358,7 +357,7 @@ function ensureBeforeBuild() {
   if (!existsSync(BEFORE_DIR)) execFileSync('git', ['worktree', 'add', '--detach', BEFORE_DIR, BEFORE_REV], { cwd: ROOT, stdio: 'inherit' });
   // Its own dependencies, not a symlink to this tree's: packages dropped since (e.g. opossum) must still load there.
   const modules = path.join(BEFORE_DIR, 'node_modules');
-  if (existsSync(modules) && require('node:fs').lstatSync(modules).isSymbolicLink()) require('node:fs').rmSync(modules);
+  if (existsSync(modules) && lstatSync(modules).isSymbolicLink()) rmSync(modules);
   execFileSync('bash', [path.join(BEFORE_DIR, 'scripts/node-deps.sh')], { cwd: BEFORE_DIR, stdio: 'inherit' });
   execFileSync(process.execPath, [path.join(BEFORE_DIR, 'node_modules/.bin/nest'), 'build'], { cwd: BEFORE_DIR, stdio: 'inherit' });
 }

@@ -49,7 +49,7 @@ class ConfiguredTransport extends FetchTransport {
 
   constructor(private readonly config: FlickrConfig) {
     super();
-    this.agent = new Agent({ headersTimeout: config.FLICKR_TIMEOUT_MS, bodyTimeout: config.FLICKR_TIMEOUT_MS });
+    this.agent = new Agent();
   }
 
   override async fetch(url: string, init: RequestInit): Promise<Response> {
@@ -72,14 +72,14 @@ class ConfiguredTransport extends FetchTransport {
     const timer = setTimeout(() => controller.abort(), this.config.FLICKR_TIMEOUT_MS);
     let statusCode: number;
     let responseHeaders: Record<string, string | string[] | undefined>;
-    let payload: ArrayBuffer;
+    let payload: Buffer;
     try {
       const res = await request(target, { method: (init.method ?? 'GET') as Dispatcher.HttpMethod, headers, body, dispatcher: this.agent, signal: controller.signal });
       statusCode = res.statusCode;
       responseHeaders = res.headers;
       payload = await readCapped(res.body, MAX_ANSWER_BYTES);
     } catch (error) {
-      throw controller.signal.aborted || isUndiciTimeout(error) ? new DOMException('Flickr did not answer in time', 'TimeoutError') : error;
+      throw controller.signal.aborted ? new DOMException('Flickr did not answer in time', 'TimeoutError') : error;
     } finally {
       clearTimeout(timer);
     }
@@ -103,7 +103,7 @@ class ConfiguredTransport extends FetchTransport {
 export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 /** Reads `body` whole, or fails (and stops reading) once it passes `max` bytes. */
-async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<ArrayBuffer> {
+async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -114,18 +114,11 @@ async function readCapped(body: Dispatcher.ResponseData['body'], max: number): P
     }
     chunks.push(chunk);
   }
-  const all = Buffer.concat(chunks, size);
-  return all.buffer.slice(all.byteOffset, all.byteOffset + all.length) as ArrayBuffer;
+  return Buffer.concat(chunks, size);
 }
 
 /** Statuses whose Response must have no body (the Response constructor refuses one). */
 const NULL_BODY_STATUS = new Set([204, 205, 304]);
-
-/** undici's own headers/body timeouts (the agent's backstop, same bound). */
-function isUndiciTimeout(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code;
-  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
-}
 
 function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
   const headers = new Headers();
