@@ -295,13 +295,17 @@ function profileShare(profile, names) {
   return { busy, hits, share: busy ? hits / busy : 0 };
 }
 
-/** Request-log records (collection audit_logs) of the proxy route in the run's database. */
+/** Request-log records of the proxy route in the run's database (audit_logs holds batches, their records as JSON text). */
 async function requestLogRecords(env, db) {
   const { MongoClient } = require('mongodb');
   const mongo = new MongoClient(env.MONGODB_URI);
   try {
     await mongo.connect();
-    return await mongo.db(db).collection('audit_logs').countDocuments({ route: '/v1/users/:user_id/flickr/:method' });
+    let count = 0;
+    for await (const doc of mongo.db(db).collection('audit_logs').find({}, { projection: { records: 1 } })) {
+      count += JSON.parse(doc.records).filter((r) => r.route === '/v1/users/:user_id/flickr/:method').length;
+    }
+    return count;
   } finally {
     await mongo.close();
   }
