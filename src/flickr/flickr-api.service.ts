@@ -88,13 +88,13 @@ export class FlickrApiService implements OnApplicationShutdown {
     params: Record<string, string>,
     options: { bypassCache?: boolean; caller?: BudgetCaller; app?: BudgetApp } = {},
   ): Promise<FlickrAnswer> {
-    return JSON.parse(await this.callJson(userScope, token, method, params, options)) as FlickrAnswer;
+    return JSON.parse((await this.callJson(userScope, token, method, params, options)).toString('utf8')) as FlickrAnswer;
   }
 
   /**
-   * {@link call}, answering Flickr's JSON as text: what the proxy route sends. A cached answer is served
-   * as stored (no parse and re-serialisation per hit); a fresh one is serialised once, for the cache and
-   * the client alike.
+   * {@link call}, answering Flickr's JSON as UTF-8 bytes: what the proxy route sends. A cached answer is served
+   * as stored (no parse, re-serialisation or re-encoding per hit); a fresh one is serialised and encoded once, for
+   * the cache and the client alike.
    */
   async callJson(
     userScope: string,
@@ -102,7 +102,7 @@ export class FlickrApiService implements OnApplicationShutdown {
     method: string,
     params: Record<string, string>,
     options: { bypassCache?: boolean; caller?: BudgetCaller; app?: BudgetApp } = {},
-  ): Promise<string> {
+  ): Promise<Buffer> {
     const policy = this.policyOf(method);
     const key = policy.class === 'read' && policy.cacheTtlS > 0 ? FlickrCache.key(userScope, method, params) : undefined;
     if (key && !options.bypassCache) {
@@ -117,19 +117,21 @@ export class FlickrApiService implements OnApplicationShutdown {
       const cached = await this.cache.getWithTtl(key).catch(() => undefined);
       this.metrics.cache(cached !== undefined);
       if (cached) {
-        this.localCache.put(key, cached.json, cached.remainingMs);
-        return cached.json;
+        const body = Buffer.from(cached.json, 'utf8');
+        this.localCache.put(key, body, cached.remainingMs);
+        return body;
       }
     }
     // Only now, on the way to Flickr, is the token read (and decrypted) when the caller gave a reader.
     const credentials = typeof token === 'function' ? await token() : token;
     const answer = JSON.stringify(await this.upstream(policy.class, () => this.client.call(credentials, method, params), options.caller, options.app));
+    const body = Buffer.from(answer, 'utf8');
     if (key) {
       // Not awaited: the caller has its answer; storing it for the next caller is not on this one's latency path.
       void this.cache.put(key, answer, policy.cacheTtlS).catch(() => undefined);
-      this.localCache.put(key, answer, policy.cacheTtlS * 1000);
+      this.localCache.put(key, body, policy.cacheTtlS * 1000);
     }
-    return answer;
+    return body;
   }
 
   /**

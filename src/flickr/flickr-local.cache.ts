@@ -14,21 +14,23 @@ const MAX_LOCAL_BYTES = 64 * 1024;
  */
 @Injectable()
 export class FlickrLocalCache {
-  private readonly answers: BoundedTtlMap<string, string>;
+  // Kept as bytes: a hit is written to the socket as is. Sent as a string, every hit was encoded to UTF-8 again
+  // (Node's writeUtf8String was ≈ 9 % of a cached read's CPU) and measured again for Content-Length.
+  private readonly answers: BoundedTtlMap<string, Buffer>;
 
   constructor(config: FlickrConfig) {
     this.answers = new BoundedTtlMap({ ttlMs: config.FLICKR_CACHE_LOCAL_TTL_MS, maxEntries: config.FLICKR_CACHE_LOCAL_MAX_ENTRIES });
   }
 
   /** The answer stored under `key`, if still live here. */
-  get(key: string): string | undefined {
+  get(key: string): Buffer | undefined {
     return this.answers.get(key);
   }
 
-  /** Keeps `json` for at most the local TTL and never beyond `remainingMs` from now. */
-  put(key: string, json: string, remainingMs: number): void {
-    if (json.length > MAX_LOCAL_BYTES || remainingMs <= 0) return;
-    this.answers.set(key, json, { notAfter: Date.now() + remainingMs });
+  /** Keeps `body` (the answer's UTF-8 JSON) for at most the local TTL and never beyond `remainingMs` from now. */
+  put(key: string, body: Buffer, remainingMs: number): void {
+    if (body.length > MAX_LOCAL_BYTES || remainingMs <= 0) return;
+    this.answers.set(key, body, { notAfter: Date.now() + remainingMs });
   }
 
   /** Drops the answers of every scope that starts with `scopePrefix` (see FlickrCache.purge). */

@@ -71,7 +71,7 @@ export class FlickrProxyController {
   @ApiResponse({ status: 503, description: 'flickr-circuit-open or flickr-budget-exhausted (Retry-After), or a dependency is down' })
   @ApiResponse({ status: 504, description: 'flickr-error: Flickr did not answer in time' })
   @ApiResponse({ status: 422, description: 'flickr-error: Flickr refused the parameters (flickrCode)' })
-  // Flickr's answer is already JSON text (served from the cache as stored): sent as is, not re-serialised.
+  // Flickr's answer is already JSON bytes (served from the cache as stored): sent as is, not re-serialised.
   @Header('content-type', 'application/json; charset=utf-8')
   call(
     @CurrentPrincipal() principal: Principal,
@@ -80,7 +80,7 @@ export class FlickrProxyController {
     @Param('method', METHOD) method: string,
     @Body() body: unknown,
     @Headers('cache-control') cacheControl?: string,
-  ): Promise<string> {
+  ): Promise<Buffer> {
     return this.proxy.call({ clientId: principal.clientId, userId }, method, body, bypasses(cacheControl));
   }
 }

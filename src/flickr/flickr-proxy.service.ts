@@ -39,8 +39,8 @@ export class FlickrProxyService implements OnModuleInit {
     this.erasure.register({ name: 'flickr-cache', eraseUser: async (user) => void (await this.flickr.purgeCache(`${scopedUserKey(user)}#`)) });
   }
 
-  /** Calls `method` as the scoped user with `body` as Flickr's parameters; Flickr's answer as JSON text. */
-  async call(user: ScopedUser, method: string, body: unknown, bypassCache: boolean): Promise<string> {
+  /** Calls `method` as the scoped user with `body` as Flickr's parameters; Flickr's answer as UTF-8 JSON. */
+  async call(user: ScopedUser, method: string, body: unknown, bypassCache: boolean): Promise<Buffer> {
     const call = validateFlickrCall(method, body);
     // The connection from this replica's short-lived cache (no database read when warm); the token is read and
     // decrypted only if the call really goes to Flickr (not on a response-cache hit).

@@ -103,6 +103,23 @@ describe('FlickrApiService (fake Flickr, real Redis)', () => {
     expect(fake.count('flickr.people.getInfo')).toBe(before + 3);
   });
 
+  it('serves an answer with text outside ASCII byte for byte: from Flickr, from this process, from Redis on another replica', async () => {
+    const { service, client } = build({ FLICKR_CACHE_LOCAL_TTL_MS: '60000' });
+    const token = await connectUser(client);
+    const user = `u-${randomBytes(3).toString('hex')}`;
+    const text = 'Zürich 東京 🚀 "quoted" \\ \u2028 ﻿é';
+    const fresh = await service.callJson(user, token, 'flickr.tags.getRelated', { tag: text });
+    const local = await service.callJson(user, token, 'flickr.tags.getRelated', { tag: text });
+    // A second replica: nothing in its process yet, so the answer comes from Redis (then from its own copy).
+    const other = build({ FLICKR_CACHE_LOCAL_TTL_MS: '60000' }).service;
+    const before = fake.count('flickr.tags.getRelated');
+    const shared = await other.callJson(user, token, 'flickr.tags.getRelated', { tag: text });
+    const sharedLocal = await other.callJson(user, token, 'flickr.tags.getRelated', { tag: text });
+    expect(fake.count('flickr.tags.getRelated')).toBe(before);
+    expect(JSON.parse(fresh.toString('utf8'))).toMatchObject({ stat: 'ok', tags: { source: text } });
+    for (const answer of [local, shared, sharedLocal]) expect(answer.equals(fresh)).toBe(true);
+  });
+
   it("keeps hot answers in the process, never beyond their Redis lifetime; an erased user's are dropped", async () => {
     // flickr.people.getInfo cached for 1 s in Redis; the process may keep answers for up to 60 s.
     const { service, client } = build({ FLICKR_CACHE_TTL_OVERRIDES: 'flickr.people.getInfo=1', FLICKR_CACHE_LOCAL_TTL_MS: '60000' });

@@ -24,7 +24,7 @@ function harness(
       log.signedWith.push((await token()).consumer);
       log.apps.push(options.app);
       log.upstream.push({ method, params });
-      return JSON.stringify(await upstream());
+      return Buffer.from(JSON.stringify(await upstream()));
     },
   } as unknown as FlickrApiService;
   const connections = {
@@ -48,7 +48,7 @@ const user = { clientId: 'c1', userId: 'u1' };
 describe('FlickrProxyService', () => {
   it('a valid call reaches Flickr with the string parameters', async () => {
     const { service, log } = harness('write');
-    expect(JSON.parse(await service.call(user, 'flickr.photos.addTags', { photo_id: 7, tags: 'x' }, false))).toEqual({ stat: 'ok' });
+    expect(JSON.parse((await service.call(user, "flickr.photos.addTags", { photo_id: 7, tags: "x" }, false)).toString())).toEqual({ stat: 'ok' });
     expect(log.upstream).toEqual([{ method: 'flickr.photos.addTags', params: { photo_id: '7', tags: 'x' } }]);
   });
 
