@@ -17,6 +17,8 @@
  *                 answering the captured bytes and headers from memory;                     target ≥ 0.50
  *             (3) the same read signed with HMAC (fresh nonce per request, signed by the
  *                 client in autocannon's setupRequest) vs the same bare baseline.          target ≥ 0.45
+ *             Beside them, reported only: the floor of (2), the smallest NestJS app doing only the one
+ *             rate-limit round trip the issue requires and answering the same bytes (bench/minimal-nest.js).
  *  uncached   (4) POST .../flickr.photos.getSizes (cache TTL overridden to 0: every call reaches
  *                 the fake Flickr) vs the same OAuth-signed GET sent to the fake directly,
  *                 both at a fixed --rate (200 req/s, open loop: vegeta, see paced()): the
@@ -380,6 +382,7 @@ async function main() {
     const needsProxy = on('proxy') || on('uncached') || on('scale') || on('validation');
     let app;
     let bare;
+    let floor;
     let key;
     const db = `bench_proxy_${RUN_ID}`;
     const prefix = `bench:${RUN_ID}:`;
@@ -411,6 +414,11 @@ async function main() {
       writeFileSync(file, JSON.stringify({ headers, body: text }));
       results.proxyResponse = { bytes: Buffer.byteLength(text), headers: Object.keys(headers).length };
       bare = track(await startServer([path.join(__dirname, 'bare-fastify.js')], { BENCH_PROXY_RESPONSE: file }));
+      // The floor of (2), reported beside it: minimal NestJS, the one rate-limit round trip, the same bytes (bench/minimal-nest.js).
+      if (on('proxy')) {
+        const floorPrefix = `${prefix}floor:`;
+        floor = track(await startServer([path.join(__dirname, 'minimal-nest.js')], { BENCH_PROXY_RESPONSE: file, BENCH_FLOOR_APP: APP, REDIS_URL: env.REDIS_URL, REDIS_KEY_PREFIX: floorPrefix }));
+      }
     } else if (on('health')) {
       bare = track(await startServer([path.join(__dirname, 'bare-fastify.js')], {}));
     }
@@ -472,8 +480,10 @@ async function main() {
         key: (warm) => counted(cachedRead(app, { pids: [app.child.pid], breakdown: groups(app), ...w(warm) })),
         bare: (warm) => cachedRead(bare, { pids: [bare.child.pid], breakdown: groups(bare), ...w(warm) }),
         hmac: (warm) => counted(measure(app.base, { pids: [app.child.pid], requests: [hmacRequest()], ...w(warm) })),
+        floor: (warm) => cachedRead(floor, { pids: [floor.child.pid], breakdown: groups(floor), ...w(warm) }),
       });
-      for (const side of ['key', 'bare']) {
+      await stop(floor);
+      for (const side of ['key', 'bare', 'floor']) {
         const parts = Object.keys(results.proxy[side][0].machine);
         const mean = Object.fromEntries(parts.map((k) => [k, avg(results.proxy[side].map((r) => r.machine), k)]));
         results.proxy[`${side}Machine`] = mean;
@@ -590,12 +600,14 @@ async function main() {
       const profiled = track(await startServer(['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '100', path.join(APP, 'dist/main.js')], gatewayEnv(env, fake, db, prefix), '/health/live', { cwd: APP }));
       for (let i = 0; i < 50; i++) await fetch(`${profiled.base}${cachedPath}`, { method: 'POST', headers: keyHeaders(), body }).then((r) => r.text());
       // BENCH_PROFILE_HEALTH=1 (with BENCH_KEEP_PROFILE): profile /health/live instead, to study the pipeline's floor.
-      // BENCH_PROFILE_UNCACHED=1: profile the uncached read of (4) at its fixed rate instead.
+      // BENCH_PROFILE_UNCACHED=1: profile the uncached read of (4) at its fixed rate instead; BENCH_PROFILE_HMAC=1: the read of (3).
       const r = process.env.BENCH_PROFILE_HEALTH
         ? await measure(`${profiled.base}/health/live`, {})
         : process.env.BENCH_PROFILE_UNCACHED
           ? await paced(profiled.base, [{ path: uncachedPath, method: 'POST', body, headers: keyHeaders() }], DURATION)
-          : await cachedRead(profiled, {});
+          : process.env.BENCH_PROFILE_HMAC
+            ? await measure(profiled.base, { requests: [hmacRequest()] })
+            : await cachedRead(profiled, {});
       await stop(profiled);
       const file = require('node:fs').readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
       if (!file) throw new Error('the profiled gateway wrote no CPU profile');
@@ -677,6 +689,12 @@ function verdicts(r) {
         `${r.proxyAudit.records} request-log records for ${r.proxyAudit.answered} answered calls of (2) and (3)` +
         (r.proxy.keyMachine ? `; machine CPU per request (all processes): gateway ${machineLine(r.proxy.keyMachine)}; bare ${machineLine(r.proxy.bareMachine)}` : ''));
     check('(3) cached proxy read (HMAC) / bare', h.toFixed(3), h >= TARGETS.hmac, `≥ ${TARGETS.hmac}`, `gateway ${side(r.proxy.hmac)}; bare as (2)`);
+    if (r.proxy.floor) {
+      const floor = avg(r.proxy.floor, 'rps') / bare;
+      check('(2) floor: minimal NestJS + one rate-limit round trip / bare', floor.toFixed(3), true, 'reported',
+        `minimal NestJS answering the same bytes after the rate-limit script (key and user windows), nothing else: ${side(r.proxy.floor)}; ` +
+          `the gateway reaches ${(k / floor).toFixed(3)} of it` + (r.proxy.floorMachine ? `; machine CPU per request: ${machineLine(r.proxy.floorMachine)}` : ''));
+    }
   }
   if (r.uncached) {
     const g = r.uncached.gateway;

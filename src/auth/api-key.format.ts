@@ -1,4 +1,4 @@
-import { createHmac, type KeyObject, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /**
  * Key format `fgw_<id>_<secret>`: a fixed prefix secret scanners can match, a
@@ -32,10 +32,12 @@ export function parseApiKey(presented: string): { keyId: string; secret: string 
 }
 
 /**
- * Keyed hash naming a cache entry, so the presented key itself is never held as a map key. Pass the
- * key as a KeyObject made once: from a Buffer, Node builds a new key object on every call (≈5 % of
- * the CPU of a cached proxy read in issue 15's profile).
+ * Keyed hash naming a cache entry, so the presented key itself is never held as a map key: SHA-256 of a secret
+ * per-process prefix and the key, in one call. Not HMAC: Node's createHmac builds a key object on every call (≈ 5 %
+ * of a cached proxy read's CPU profile even from a KeyObject, ≈ 3 µs against ≈ 0.7 µs). The prefix construction is
+ * enough here: the names never leave the process, and what is hashed is a syntactically checked key (parseApiKey
+ * first), so the one weakness of a secret prefix, extending a known hash by appended bytes, gives an attacker nothing.
  */
-export function cacheKeyOf(hashKey: KeyObject | Buffer, presented: string): string {
-  return createHmac('sha256', hashKey).update(presented).digest('base64url');
+export function cacheKeyOf(hashKey: string, presented: string): string {
+  return hash('sha256', `${hashKey}\n${presented}`, 'base64url');
 }

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import bcrypt from 'bcrypt';
 import { cacheKeyOf, parseApiKey } from './api-key.format';
@@ -49,7 +49,8 @@ function principalOf(r: ApiKeyRecord, method: Principal['method']): Principal {
 export class ApiKeyVerifier implements OnModuleInit {
   readonly cache: VerificationCache;
   private readonly signing = new Map<string, SigningEntry>();
-  private readonly hashKey: KeyObject;
+  /** The secret prefix of cache names (cacheKeyOf). */
+  private readonly hashKey: string;
   /** Bumped on every invalidation, so a verification that raced a revoke is not cached afterwards. */
   private generation = 0;
   /** The key the guard identified for the request being authenticated, so Passport's verification does not hash it again. */
@@ -66,7 +67,7 @@ export class ApiKeyVerifier implements OnModuleInit {
     private readonly now: () => number = Date.now,
   ) {
     this.cache = new VerificationCache(config.AUTH_VERIFY_CACHE_TTL_MS, config.AUTH_VERIFY_CACHE_MAX_ENTRIES, now);
-    this.hashKey = createSecretKey(config.AUTH_CACHE_HASH_KEY ? Buffer.from(config.AUTH_CACHE_HASH_KEY) : randomBytes(32));
+    this.hashKey = config.AUTH_CACHE_HASH_KEY || randomBytes(32).toString('base64url');
   }
 
   onModuleInit(): void {

@@ -42,7 +42,7 @@ export class AuthConfig implements ConfigSlice {
   @Matches(/^[0-9A-Fa-f.:]+(\/\d{1,3})?$/, { each: true, message: 'must be a list of IPs or CIDRs' })
   AUTH_TRUSTED_PROXIES: string[] = [];
 
-  /** Key of the keyed hash that names cache entries; empty: random per process (the cache is per process). */
+  /** Secret prefix of the hash that names cache entries (cacheKeyOf); empty: random per process (the cache is per process). */
   @IsOptional()
   @IsString()
   AUTH_CACHE_HASH_KEY?: string;

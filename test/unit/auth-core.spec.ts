@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { cacheKeyOf, formatApiKey, newKeyId, newSecret, parseApiKey } from '../../src/auth/api-key.format';
 import { cidrList, clientIp, listContains } from '../../src/common/http/client-address';
 import { canonicalQuery } from '../../src/auth/hmac.signing';
@@ -18,10 +19,13 @@ describe('API-key format', () => {
   });
 
   it('names cache entries by a keyed hash, not the key', () => {
-    const k = Buffer.alloc(32, 1);
-    const name = cacheKeyOf(k, 'fgw_abc');
+    const name = cacheKeyOf('key-one', 'fgw_abc');
     expect(name).not.toContain('fgw_abc');
-    expect(cacheKeyOf(Buffer.alloc(32, 2), 'fgw_abc')).not.toBe(name);
+    expect(name).toBe(cacheKeyOf('key-one', 'fgw_abc'));
+    expect(cacheKeyOf('key-two', 'fgw_abc')).not.toBe(name);
+    expect(cacheKeyOf('key-one', 'fgw_abd')).not.toBe(name);
+    // Not the unkeyed hash of the key either: without the process's secret prefix a name cannot be computed.
+    expect(name).not.toBe(createHash('sha256').update('fgw_abc').digest('base64url'));
   });
 });
 
