@@ -8,6 +8,8 @@
  *   itself requires of every cached read and no more: the one Redis round trip of the rate-limit windows (the
  *   gateway's own SlidingWindowStore and script, a key and a user window, on REDIS_URL under REDIS_KEY_PREFIX),
  *   then the captured bytes and headers. No authentication, request log, metrics, validation or cache lookup.
+ *   With BENCH_FLOOR_PING=1 the round trip is a PING on the same connection instead: what a round trip costs
+ *   without the limiter's script.
  */
 require('reflect-metadata');
 const { readFileSync } = require('node:fs');

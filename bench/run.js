@@ -383,6 +383,7 @@ async function main() {
     let app;
     let bare;
     let floor;
+    let floorPing;
     let key;
     const db = `bench_proxy_${RUN_ID}`;
     const prefix = `bench:${RUN_ID}:`;
@@ -417,7 +418,9 @@ async function main() {
       // The floor of (2), reported beside it: minimal NestJS, the one rate-limit round trip, the same bytes (bench/minimal-nest.js).
       if (on('proxy')) {
         const floorPrefix = `${prefix}floor:`;
-        floor = track(await startServer([path.join(__dirname, 'minimal-nest.js')], { BENCH_PROXY_RESPONSE: file, BENCH_FLOOR_APP: APP, REDIS_URL: env.REDIS_URL, REDIS_KEY_PREFIX: floorPrefix }));
+        const floorEnv = { BENCH_PROXY_RESPONSE: file, BENCH_FLOOR_APP: APP, REDIS_URL: env.REDIS_URL, REDIS_KEY_PREFIX: floorPrefix };
+        floor = track(await startServer([path.join(__dirname, 'minimal-nest.js')], floorEnv));
+        floorPing = track(await startServer([path.join(__dirname, 'minimal-nest.js')], { ...floorEnv, BENCH_FLOOR_PING: '1' }));
       }
     } else if (on('health')) {
       bare = track(await startServer([path.join(__dirname, 'bare-fastify.js')], {}));
@@ -481,9 +484,10 @@ async function main() {
         bare: (warm) => cachedRead(bare, { pids: [bare.child.pid], breakdown: groups(bare), ...w(warm) }),
         hmac: (warm) => counted(measure(app.base, { pids: [app.child.pid], requests: [hmacRequest()], ...w(warm) })),
         floor: (warm) => cachedRead(floor, { pids: [floor.child.pid], breakdown: groups(floor), ...w(warm) }),
+        floorPing: (warm) => cachedRead(floorPing, { pids: [floorPing.child.pid], breakdown: groups(floorPing), ...w(warm) }),
       });
-      await stop(floor);
-      for (const side of ['key', 'bare', 'floor']) {
+      await stop(floor, floorPing);
+      for (const side of ['key', 'bare', 'floor', 'floorPing']) {
         const parts = Object.keys(results.proxy[side][0].machine);
         const mean = Object.fromEntries(parts.map((k) => [k, avg(results.proxy[side].map((r) => r.machine), k)]));
         results.proxy[`${side}Machine`] = mean;
@@ -694,6 +698,12 @@ function verdicts(r) {
       check('(2) floor: minimal NestJS + one rate-limit round trip / bare', floor.toFixed(3), true, 'reported',
         `minimal NestJS answering the same bytes after the rate-limit script (key and user windows), nothing else: ${side(r.proxy.floor)}; ` +
           `the gateway reaches ${(k / floor).toFixed(3)} of it` + (r.proxy.floorMachine ? `; machine CPU per request: ${machineLine(r.proxy.floorMachine)}` : ''));
+    }
+    if (r.proxy.floorPing) {
+      const ping = avg(r.proxy.floorPing, 'rps') / bare;
+      check('(2) floor with a PING for the round trip / bare', ping.toFixed(3), true, 'reported',
+        `the same minimal NestJS with a PING instead of the limiter's script: ${side(r.proxy.floorPing)}` +
+          (r.proxy.floorPingMachine ? `; machine CPU per request: ${machineLine(r.proxy.floorPingMachine)}` : ''));
     }
   }
   if (r.uncached) {
