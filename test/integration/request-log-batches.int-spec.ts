@@ -133,6 +133,13 @@ describe('request log batches (FerretDB)', () => {
     expect((await service.query({ client_id: 'cp' }, 10, legacyPat.id)).items).toEqual([]);
   });
 
+  it('keeps any text a record holds exactly: quotes, backslashes, line breaks, characters outside ASCII', async () => {
+    const odd = record('co', { seconds: 40, user_id: 'ü"\\\n\u2028東京🚀', request_id: `r-"quoted"\\${sequence}`, route: '/v1/"x"' });
+    await repo.insertMany([odd, record('co', { seconds: 41 })]);
+    const [found] = await repo.find({ client_id: 'co', user_id: odd.user_id! }, 10);
+    expect(found).toEqual({ id: expect.any(String), ...odd });
+  });
+
   it('refuses a cursor it did not make with 400 validation-failed', async () => {
     for (const cursor of ['nope', 'ffffffffffffffffffffffff.x', 'ffffffffffffffffffffffff.1234567', '{"$gt":""}']) {
       await expect(service.query({}, 10, cursor)).rejects.toBeInstanceOf(ProblemException);
