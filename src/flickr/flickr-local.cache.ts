@@ -14,8 +14,9 @@ const MAX_LOCAL_BYTES = 64 * 1024;
  */
 @Injectable()
 export class FlickrLocalCache {
-  // Kept as bytes: a hit is written to the socket as is. Sent as a string, every hit was encoded to UTF-8 again
-  // (Node's writeUtf8String was ≈ 9 % of a cached read's CPU) and measured again for Content-Length.
+  // Kept as bytes: a hit is written to the socket as is, not encoded to UTF-8 and measured for Content-Length again
+  // on every hit. (Most of what the profile had charged to that encoding turned out to be the write itself:
+  // docs/performance.md, fourth round.)
   private readonly answers: BoundedTtlMap<string, Buffer>;
 
   constructor(config: FlickrConfig) {
