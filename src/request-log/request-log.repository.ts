@@ -26,8 +26,13 @@ export interface RequestLogPosition {
 /** A document as stored: a batch, or one record of the earlier format (see request-log.schema.ts). */
 type StoredDocument = (RequestLogBatch | RequestLogRecord) & { _id: Types.ObjectId };
 
-/** Batches read per query start at this many documents and double up to the page's size. */
+/**
+ * Batches read per query start at this many documents and double up to MAX_CHUNK: a batch holds up to
+ * AUDIT_BATCH_SIZE records, so an unfiltered page is usually in the first few, and a query never holds more than
+ * MAX_CHUNK batches in memory at once.
+ */
 const FIRST_CHUNK = 4;
+const MAX_CHUNK = 64;
 
 /** Adapter over `audit_logs`: one document per client per flush, read back as single records. */
 @Injectable()
@@ -54,7 +59,7 @@ export class RequestLogRepository {
   async find(filter: RequestLogFilter, limit: number, before?: RequestLogPosition): Promise<StoredRequestLog[]> {
     const found: StoredRequestLog[] = [];
     let position = before;
-    for (let chunk = FIRST_CHUNK; ; chunk = Math.min(chunk * 2, Math.max(limit, FIRST_CHUNK))) {
+    for (let chunk = FIRST_CHUNK; ; chunk = Math.min(chunk * 2, MAX_CHUNK)) {
       const query = batchQuery(filter);
       if (position) query._id = { $lte: new Types.ObjectId(position.batchId) };
       const docs = await this.logs.find(query).sort({ _id: -1 }).limit(chunk).lean<StoredDocument[]>().exec();
