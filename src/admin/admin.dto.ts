@@ -89,6 +89,6 @@ export class AuditQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(128) user_id?: string;
   @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @Type(() => Date) @IsDate() from?: Date;
   @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @Type(() => Date) @IsDate() to?: Date;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) cursor?: string;
+  @ApiPropertyOptional({ description: "the previous page's `next_cursor`; a cursor this API did not make answers 400" }) @IsOptional() @IsString() @MaxLength(64) cursor?: string;
   @ApiPropertyOptional({ default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit = 50;
 }

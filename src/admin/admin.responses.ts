@@ -31,7 +31,7 @@ export class ApiKeyPageResponse {
 
 /** One audited API call. */
 export class AuditRecordResponse {
-  @ApiProperty() id!: string;
+  @ApiProperty({ description: "opaque record id; the previous page's last id is the next page's `cursor`" }) id!: string;
   @ApiProperty({ type: String, format: 'date-time' }) at!: string;
   @ApiProperty({ type: String, nullable: true }) key_id!: string | null;
   @ApiProperty({ type: String, nullable: true }) client_id!: string | null;
@@ -46,5 +46,5 @@ export class AuditRecordResponse {
 
 export class AuditPageResponse {
   @ApiProperty({ type: [AuditRecordResponse] }) items!: AuditRecordResponse[];
-  @ApiPropertyOptional({ type: String, nullable: true }) next_cursor!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'pass as `cursor` for the next page; null on the last' }) next_cursor!: string | null;
 }

@@ -716,6 +716,7 @@ export interface components {
             grace_period_seconds?: number;
         };
         AuditRecordResponse: {
+            /** @description opaque record id; the previous page's last id is the next page's `cursor` */
             id: string;
             /** Format: date-time */
             at: string;
@@ -732,6 +733,7 @@ export interface components {
         };
         AuditPageResponse: {
             items: components["schemas"]["AuditRecordResponse"][];
+            /** @description pass as `cursor` for the next page; null on the last */
             next_cursor?: string | null;
         };
         SecurityEventResponse: {
@@ -2372,6 +2374,7 @@ export interface operations {
                 user_id?: string;
                 from?: string;
                 to?: string;
+                /** @description the previous page's `next_cursor`; a cursor this API did not make answers 400 */
                 cursor?: string;
                 limit?: components["schemas"]["Object"];
             };
