@@ -50,6 +50,7 @@ const autocannon = require('autocannon');
 const { ROOT, arg, mean, services, startServer, cpuSeconds, machineCpu, cpuBreakdown, provisionClient } = require('./lib');
 const { connectViaOob, fakeFlickrEnv } = require('../test/support/factories/flickr.factory');
 const { signedHeaders } = require('../test/support/factories/signed-request');
+const { countRequestLogRecords } = require('../test/support/request-log');
 
 const DURATION = arg('duration', 5);
 const ROUNDS = arg('rounds', 3);
@@ -303,11 +304,7 @@ async function requestLogRecords(env, db) {
   const mongo = new MongoClient(env.MONGODB_URI);
   try {
     await mongo.connect();
-    let count = 0;
-    for await (const doc of mongo.db(db).collection('audit_logs').find({}, { projection: { records: 1 } })) {
-      count += JSON.parse(doc.records).filter((r) => r.route === '/v1/users/:user_id/flickr/:method').length;
-    }
-    return count;
+    return await countRequestLogRecords(mongo.db(db).collection('audit_logs'), '/v1/users/:user_id/flickr/:method');
   } finally {
     await mongo.close();
   }
