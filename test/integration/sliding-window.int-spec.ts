@@ -17,10 +17,20 @@ describe('SlidingWindowStore (real Redis)', () => {
   const replicaB = new SlidingWindowStore(factory);
   const key = () => `it:${randomBytes(4).toString('hex')}`;
 
+  // A plain connection with the stores' key prefix, to lay out and inspect logs directly.
+  const raw = factory.create('sliding-window-test');
+
   afterAll(async () => {
     await replicaA.onApplicationShutdown();
     await replicaB.onApplicationShutdown();
+    raw.disconnect();
   });
+
+  /** Redis's own clock in ms, the limiter's time. */
+  async function redisNow(): Promise<number> {
+    const [s, us] = await raw.time();
+    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+  }
 
   it('admits exactly N of 50 concurrent requests split across two replicas', async () => {
     const k = key();
@@ -104,5 +114,56 @@ describe('SlidingWindowStore (real Redis)', () => {
     expect((await replicaA.hit(a, 1, 60_000)).allowed).toBe(true);
     expect((await replicaA.hit(b, 1, 60_000)).allowed).toBe(true);
     expect((await replicaA.hit(a, 1, 60_000)).allowed).toBe(false);
+  });
+
+  it('drops any number of stale entries in one check, and counts exactly the fresh ones (laid-out logs)', async () => {
+    // Lists laid out by hand against Redis's clock: `stale` entries older than the window at the tail, `fresh`
+    // entries inside it, newest first as the script keeps them. Every split of small logs, and large ones (a
+    // user's hourly 3,500 gone quiet), so the doubling-and-halving search is checked at its every boundary.
+    const windowMs = 3_600_000;
+    const step = 100;
+    const cases: Array<[number, number]> = [];
+    for (let len = 1; len <= 17; len++) for (let stale = 0; stale <= len; stale++) cases.push([len - stale, stale]);
+    cases.push([0, 3500], [1, 3499], [3499, 1], [1750, 1750], [2, 4097], [4097, 2]);
+    const now = await redisNow();
+    for (const [fresh, stale] of cases) {
+      const k = key();
+      // Fresh entries 0.1 s apart from 0.1 s old (at most ≈ 7 min: well inside the window even if the test is slow);
+      // stale ones 0.1 s apart from 0.1 s past it.
+      const times = [
+        ...Array.from({ length: fresh }, (_, i) => now - step * (i + 1)),
+        ...Array.from({ length: stale }, (_, i) => now - windowMs - step * (i + 1)),
+      ];
+      for (let i = 0; i < times.length; i += 1000) await raw.rpush(`rlog:${k}`, ...times.slice(i, i + 1000));
+      const looked = await replicaA.peek(k, 1_000_000, windowMs);
+      const label = `fresh ${fresh}, stale ${stale}`;
+      expect({ label, count: looked.count, left: await raw.llen(`rlog:${k}`) }).toEqual({ label, count: fresh, left: fresh });
+      if (fresh > 0) {
+        // The oldest fresh entry frees the first slot: a window after it (less the time elapsed since `now`).
+        const expected = windowMs - step * fresh;
+        expect(looked.resetMs).toBeLessThanOrEqual(expected);
+        expect(looked.resetMs).toBeGreaterThan(expected - 5000);
+      } else {
+        expect(looked.resetMs).toBe(0);
+        expect(await raw.exists(`rlog:${k}`)).toBe(0);
+      }
+      // At the limit, one more is refused; one below it, admitted and counted.
+      if (fresh > 0) expect((await replicaB.hit(k, fresh, windowMs)).allowed).toBe(false);
+      const admitted = await replicaB.hit(k, fresh + 1, windowMs);
+      expect({ label, allowed: admitted.allowed, count: admitted.count }).toEqual({ label, allowed: true, count: fresh + 1 });
+      await raw.del(`rlog:${k}`);
+    }
+  });
+
+  it('a log sets its expiry one window past its newest entry, and a sorted set left by an earlier version is ignored', async () => {
+    const k = key();
+    // What an earlier version kept under the old name: a sorted set. The list lives under its own name.
+    await raw.zadd(`rl:${k}`, Date.now(), 'legacy');
+    expect((await replicaA.hit(k, 2, 60_000)).allowed).toBe(true);
+    expect(await raw.type(`rlog:${k}`)).toBe('list');
+    const ttl = await raw.pttl(`rlog:${k}`);
+    expect(ttl).toBeGreaterThan(55_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    await raw.del(`rl:${k}`, `rlog:${k}`);
   });
 });
