@@ -103,6 +103,35 @@ function machineCpu() {
 }
 
 /**
+ * CPU time the hypervisor took from this virtual machine (the `steal` column of /proc/stat) while the benchmark
+ * ran: its share of all CPU time, and its largest share in any one second. The machine's own scheduling is the
+ * noise these runs measure through; a run whose steal is high is a run on a busy host, and its latencies say so.
+ * Sampled once a second (a timer that never keeps the process alive).
+ */
+function stealMonitor() {
+  const read = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), steal: f[7] };
+  };
+  const first = read();
+  let prev = first;
+  let maxShare = 0;
+  const timer = setInterval(() => {
+    const cur = read();
+    if (cur.total > prev.total) maxShare = Math.max(maxShare, (cur.steal - prev.steal) / (cur.total - prev.total));
+    prev = cur;
+  }, 1000);
+  timer.unref();
+  return {
+    /** { share, maxSecondShare } so far (fractions of all CPU time). */
+    now() {
+      const cur = read();
+      return { share: cur.total > first.total ? (cur.steal - first.steal) / (cur.total - first.total) : 0, maxSecondShare: maxShare };
+    },
+  };
+}
+
+/**
  * Where the machine's CPU time went between two `machineCpu` snapshots, in µs per request (`n` answered):
  * `groups` maps a name to a predicate on { pid, comm }; what no group claims is "other" (the kernel's network
  * work not charged to a process, and everything else running).
@@ -147,4 +176,4 @@ async function provisionClient(env, base, { root = ROOT, userId = 'bench-user' }
   return key;
 }
 
-module.exports = { ROOT, arg, mean, freePort, services, startServer, load, cpuSeconds, machineCpu, cpuBreakdown, provisionClient };
+module.exports = { ROOT, arg, mean, freePort, services, startServer, load, cpuSeconds, machineCpu, cpuBreakdown, provisionClient, stealMonitor };

@@ -23,6 +23,8 @@
  *                 the fake Flickr) vs the same OAuth-signed GET sent to the fake directly,
  *                 both at a fixed --rate (200 req/s, open loop: vegeta, see paced()): the
  *                 gateway's added p50 and p99.                                              target p99 ≤ 5 ms
+ *             Beside it, reported only: the floor of (4), bare Fastify that only forwards calls signed in
+ *             advance to the fake and answers its bytes (bench/bare-fastify.js, BENCH_FORWARD), same rate.
  *  scale      scenario (2) on ONE vs TWO API processes (same Redis, same database), and the cost
  *             of one Redis round trip (PING, EVALSHA) and one MongoDB findOne by _id from this
  *             process, put against the request rate of (2). Reported, no target.
@@ -47,7 +49,7 @@ const { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
-const { ROOT, arg, mean, services, startServer, cpuSeconds, machineCpu, cpuBreakdown, provisionClient } = require('./lib');
+const { ROOT, arg, mean, services, startServer, cpuSeconds, machineCpu, cpuBreakdown, provisionClient, stealMonitor } = require('./lib');
 const { connectViaOob, fakeFlickrEnv } = require('../test/support/factories/flickr.factory');
 const { signedHeaders } = require('../test/support/factories/signed-request');
 const { countRequestLogRecords } = require('../test/support/request-log');
@@ -369,7 +371,7 @@ function ensureBeforeBuild() {
 
 async function main() {
   const env = services();
-  const results = { startedAt: new Date(), loadBefore: os.loadavg()[0] };
+  const results = { startedAt: new Date(), loadBefore: os.loadavg()[0], steal: stealMonitor() };
   const dbs = [];
   const prefixes = [];
   const procs = [];
@@ -513,11 +515,18 @@ async function main() {
         sent += r.n;
         return r;
       };
+      // The floor of (4): bare Fastify forwarding signed calls made in advance (bench/bare-fastify.js, BENCH_FORWARD).
+      const forwardFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'fgw-bench-forward-')), 'forward.json');
+      writeFileSync(forwardFile, JSON.stringify({ origin: fake.url, paths: direct.take(RATE * (WARMUP + 1) + RATE * (DURATION + 1) * ROUNDS) }));
+      const forward = track(await startServer([path.join(__dirname, 'bare-fastify.js')], { BENCH_FORWARD: forwardFile }));
       results.uncached = await alternate('uncached', {
         gateway: (warm) => counted(fixedRate(app.base, [{ path: uncachedPath, method: 'POST', body, headers: keyHeaders() }], warm, app.child.pid)),
         // Each its own nonce: one signed request per call of the round (the fake refuses a replayed nonce).
         direct: (warm) => counted(fixedRate(fake.url, direct.take(RATE * (warm ? WARMUP : DURATION) + RATE).map((p) => ({ method: 'GET', path: p })), warm, fake.child.pid)),
+        forward: (warm) => counted(fixedRate(forward.base, [{ path: uncachedPath, method: 'POST', body, headers: { 'content-type': 'application/json' } }], warm, forward.child.pid)),
       });
+      forward.child.kill();
+      rmSync(path.dirname(forwardFile), { recursive: true, force: true });
       results.uncachedUpstream = { reached: (await fake.rpc('callsTo', { method: UNCACHED_METHOD })) - upstreamBefore, sent };
       console.log(`  calls that reached the fake: ${results.uncachedUpstream.reached} of ${sent} answered (gateway and direct: each must reach it)`);
     }
@@ -646,8 +655,8 @@ async function directSigner(fake, token) {
   }
   const { flickr } = createFlickr({ consumerKey: fake.consumerKey, consumerSecret: fake.consumerSecret, oauthToken: token.oauthToken, oauthTokenSecret: token.oauthTokenSecret }, new Capture());
   const pool = [];
-  // Enough for every round of (4) and its warm-up, no nonce sent twice.
-  const size = (RATE * (DURATION + 1) + RATE * (WARMUP + 1)) * (ROUNDS + 1);
+  // Enough for every round of (4) and its warm-up, direct and through the forwarding floor, no nonce sent twice.
+  const size = 2 * (RATE * (DURATION + 1) + RATE * (WARMUP + 1)) * (ROUNDS + 1);
   for (let i = 0; i < size; i++) {
     await flickr(UNCACHED_METHOD, { photo_id: fake.photoId });
     const u = new URL(captured);
@@ -715,6 +724,12 @@ function verdicts(r) {
       `added p50 ${added50.toFixed(2)} ms; gateway p50 ${fmtMs(avg(g, 'p50'))} p99 ${fmtMs(avg(g, 'p99'))}; direct p50 ${fmtMs(avg(d, 'p50'))} p99 ${fmtMs(avg(d, 'p99'))}` +
         (allReached ? '' : `; only ${r.uncachedUpstream.reached} of ${r.uncachedUpstream.sent} calls reached Flickr`) +
         (keptUp ? '' : `; the gateway kept up with only ${avg(g, 'rps').toFixed(0)} of ${RATE} req/s`));
+    if (r.uncached.forward) {
+      const f = r.uncached.forward;
+      check(`(4) floor: bare Fastify forwarding, added p99`, `${(avg(f, 'p99') - avg(d, 'p99')).toFixed(2)} ms`, true, 'reported',
+        `bare Fastify that only forwards calls signed in advance to the fake (Node's fetch) and answers its bytes, at the same rate: added p50 ` +
+          `${(avg(f, 'p50') - avg(d, 'p50')).toFixed(2)} ms; forward p50 ${fmtMs(avg(f, 'p50'))} p99 ${fmtMs(avg(f, 'p99'))}`);
+    }
   }
   if (r.scale) {
     const ratio = avg(r.scale.two, 'rps') / avg(r.scale.one, 'rps');
@@ -762,6 +777,12 @@ function machine() {
   return { nproc: os.availableParallelism(), cpu, memGiB: (os.totalmem() / 2 ** 30).toFixed(1), node: process.version };
 }
 
+/** The steal of the run so far, as a sentence fragment. */
+function stealLine(r) {
+  const { share, maxSecondShare } = r.steal.now();
+  return `${(share * 100).toFixed(1)} % of all CPU time over the run, at most ${(maxSecondShare * 100).toFixed(0)} % in one second`;
+}
+
 function markdown(r, rows) {
   const m = machine();
   const lines = [
@@ -772,7 +793,8 @@ function markdown(r, rows) {
     `Machine: ${m.nproc} cores (\`nproc\`), ${m.cpu}, ${m.memGiB} GiB memory, Node ${m.node}; load generator (autocannon), ` +
       'gateway, baseline, fake Flickr, FerretDB, Redis and OpenBao all on this one machine. ' +
       `Load average (1 min) ${r.loadBefore.toFixed(1)} at the start and ${os.loadavg()[0].toFixed(1)} at the end: ` +
-      'anything above ~2 is other work sharing the two cores during the run.',
+      'anything above ~2 is other work sharing the two cores during the run. ' +
+      `CPU time taken by the hypervisor (steal): ${stealLine(r)}.`,
     `Build under test: ${build()}.`,
     `Settings: ${CONNECTIONS} connections (10 for the fixed-rate run), ${ROUNDS} alternating rounds of ${DURATION} s per side ` +
       `after a discarded ${WARMUP} s warm-up; sections: ${ONLY.join(', ')}.`,
@@ -833,6 +855,7 @@ main()
       const mark = x.target === 'reported' || x.target === 'needs proxy' ? '    ' : x.ok ? ' ok ' : 'MISS';
       console.log(`${mark} ${x.name.padEnd(48)} ${String(x.value).padStart(10)}  target ${x.target}\n       ${x.detail}`);
     }
+    console.log(`\nload average (1 min) ${r.loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end; CPU time taken by the hypervisor (steal): ${stealLine(r)}`);
     if (WRITE) writeDocs(markdown(r, rows));
     const missed = rows.filter((x) => !x.ok);
     console.log(missed.length ? `\n${missed.length} target(s) missed` : '\nall targets met');
