@@ -224,7 +224,7 @@ function gatewayEnv(env, fake, db, prefix) {
     MONGODB_DATABASE: db,
     REDIS_KEY_PREFIX: prefix,
     RATE_LIMIT_ENABLED: 'true',
-    // Limits high enough that nothing is refused; 1 s windows keep each sliding-window set as
+    // Limits high enough that nothing is refused; 1 s windows keep each sliding-window log as
     // large as real traffic keeps it (≈ the limit: a few thousand entries), not minutes of
     // benchmark traffic.
     RATE_LIMIT_KEY_LIMIT: HIGH,
