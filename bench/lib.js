@@ -85,6 +85,11 @@ function procStat(pid) {
   return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), s: (Number(fields[11]) + Number(fields[12])) / 100 };
 }
 
+/** The machine's CPU time counters (the `cpu` line of /proc/stat, in clock ticks): user, nice, system, idle, iowait, irq, softirq, steal. */
+function cpuTicks() {
+  return readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+}
+
 /**
  * The whole machine's CPU time so far (Linux /proc): `busy` (user, nice, system, irq, softirq, steal over all
  * cores), and per process: { pid: { comm, s } } (user + system seconds, all its threads). Two snapshots around a
@@ -98,7 +103,7 @@ function machineCpu() {
       procs[pid] = procStat(pid);
     } catch {} // exited meanwhile
   }
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = cpuTicks();
   return { busy: (user + nice + system + irq + softirq + steal) / 100, procs };
 }
 
@@ -110,8 +115,8 @@ function machineCpu() {
  */
 function stealMonitor() {
   const read = () => {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), steal: f[7] };
+    const f = cpuTicks();
+    return { total: f.reduce((a, b) => a + b, 0), steal: f[7] };
   };
   const first = read();
   let prev = first;

@@ -525,7 +525,7 @@ async function main() {
         direct: (warm) => counted(fixedRate(fake.url, direct.take(RATE * (warm ? WARMUP : DURATION) + RATE).map((p) => ({ method: 'GET', path: p })), warm, fake.child.pid)),
         forward: (warm) => counted(fixedRate(forward.base, [{ path: uncachedPath, method: 'POST', body, headers: { 'content-type': 'application/json' } }], warm, forward.child.pid)),
       });
-      forward.child.kill();
+      await stop(forward);
       rmSync(path.dirname(forwardFile), { recursive: true, force: true });
       results.uncachedUpstream = { reached: (await fake.rpc('callsTo', { method: UNCACHED_METHOD })) - upstreamBefore, sent };
       console.log(`  calls that reached the fake: ${results.uncachedUpstream.reached} of ${sent} answered (gateway and direct: each must reach it)`);
