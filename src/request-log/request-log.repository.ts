@@ -59,8 +59,8 @@ export class RequestLogRepository {
   async find(filter: RequestLogFilter, limit: number, before?: RequestLogPosition): Promise<StoredRequestLog[]> {
     const found: StoredRequestLog[] = [];
     let position = before;
+    const query = batchQuery(filter);
     for (let chunk = FIRST_CHUNK; ; chunk = Math.min(chunk * 2, MAX_CHUNK)) {
-      const query = batchQuery(filter);
       if (position) query._id = { $lte: new Types.ObjectId(position.batchId) };
       const docs = await this.logs.find(query).sort({ _id: -1 }).limit(chunk).lean<StoredDocument[]>().exec();
       for (const doc of docs) {
