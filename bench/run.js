@@ -11,14 +11,18 @@
  *
  * Sections (all by default; `--scale` alone runs only "scale"):
  *  health     (1) GET /health/live of the app vs bare Fastify (bench/bare-fastify.js).        target ≥ 0.75
- *             Beside them, reported only: the smallest NestJS + Fastify app (bench/minimal-nest.js), the framework's floor.
+ *             Beside them, reported only: the smallest NestJS + Fastify app (bench/minimal-nest.js), the framework's floor,
+ *             and the required-work floor (the same app adding only the security headers, request id and latency
+ *             metric every response must carry; BENCH_FLOOR_REQUIRED).
  *  proxy      (2) POST /v1/users/:user_id/flickr/flickr.photos.getInfo with X-API-Key, rate limits on
  *                 (set high), request log on, answered from the response cache, vs bare Fastify
  *                 answering the captured bytes and headers from memory;                     target ≥ 0.50
  *             (3) the same read signed with HMAC (fresh nonce per request, signed by the
  *                 client in autocannon's setupRequest) vs the same bare baseline.          target ≥ 0.45
  *             Beside them, reported only: the floor of (2), the smallest NestJS app doing only the one
- *             rate-limit round trip the issue requires and answering the same bytes (bench/minimal-nest.js).
+ *             rate-limit round trip the issue requires and answering the same bytes (bench/minimal-nest.js); and the
+ *             required-work floors of (2) and (3): only what the issue and the product require, each part the
+ *             cheapest way (bench/minimal-nest.js, BENCH_FLOOR_REQUIRED). A floor below a target: not reachable here.
  *  uncached   (4) POST .../flickr.photos.getSizes (cache TTL overridden to 0: every call reaches
  *                 the fake Flickr) vs the same OAuth-signed GET sent to the fake directly,
  *                 both at a fixed --rate (200 req/s, open loop: vegeta, see paced()): the
@@ -383,6 +387,7 @@ async function main() {
     let bare;
     let floor;
     let floorPing;
+    let floorRequired;
     let key;
     const db = `bench_proxy_${RUN_ID}`;
     const prefix = `bench:${RUN_ID}:`;
@@ -420,6 +425,13 @@ async function main() {
         const floorEnv = { BENCH_PROXY_RESPONSE: file, BENCH_FLOOR_APP: APP, REDIS_URL: env.REDIS_URL, REDIS_KEY_PREFIX: floorPrefix };
         floor = track(await startServer([path.join(__dirname, 'minimal-nest.js')], floorEnv));
         floorPing = track(await startServer([path.join(__dirname, 'minimal-nest.js')], { ...floorEnv, BENCH_FLOOR_PING: '1' }));
+        // The required-work floor of (2) and (3) (bench/minimal-nest.js, BENCH_FLOOR_REQUIRED): its audit goes to a
+        // database of its own, so the gateway's request-log count below stays its own.
+        dbs.push(`${db}_floor`);
+        floorRequired = track(await startServer([path.join(__dirname, 'minimal-nest.js')], {
+          ...floorEnv, BENCH_FLOOR_REQUIRED: '1', MONGODB_URI: env.MONGODB_URI, MONGODB_DATABASE: `${db}_floor`,
+          BENCH_FLOOR_API_KEY: key.api_key, BENCH_FLOOR_KEY_ID: key.key_id, BENCH_FLOOR_SIGNING_SECRET: key.signing_secret, BENCH_FLOOR_CLIENT_ID: 'bench',
+        }));
       }
     } else if (on('health')) {
       bare = track(await startServer([path.join(__dirname, 'bare-fastify.js')], {}));
@@ -431,12 +443,16 @@ async function main() {
       const url = (t) => `${t.base}/health/live`;
       // The framework's floor beside them: the smallest NestJS + Fastify app (bench/minimal-nest.js), reported only.
       const nest = track(await startServer([path.join(__dirname, 'minimal-nest.js')], {}));
+      // And the required-work floor: the same app adding only what every response must carry (security headers,
+      // request id, latency metric; bench/minimal-nest.js, BENCH_FLOOR_REQUIRED).
+      const nestRequired = track(await startServer([path.join(__dirname, 'minimal-nest.js')], { BENCH_FLOOR_REQUIRED: '1', BENCH_FLOOR_APP: APP }));
       results.health = await alternate('health', {
         app: (w) => measure(url(app), { pids: [app.child.pid], ...(w && { duration: WARMUP }) }),
         bare: (w) => measure(url(bare), { pids: [bare.child.pid], ...(w && { duration: WARMUP }) }),
         nest: (w) => measure(url(nest), { pids: [nest.child.pid], ...(w && { duration: WARMUP }) }),
+        nestRequired: (w) => measure(url(nestRequired), { pids: [nestRequired.child.pid], ...(w && { duration: WARMUP }) }),
       });
-      await stop(nest);
+      await stop(nest, nestRequired);
     }
 
     // (2) and (3)
@@ -484,9 +500,11 @@ async function main() {
         hmac: (warm) => counted(measure(app.base, { pids: [app.child.pid], requests: [hmacRequest()], ...w(warm) })),
         floor: (warm) => cachedRead(floor, { pids: [floor.child.pid], breakdown: groups(floor), ...w(warm) }),
         floorPing: (warm) => cachedRead(floorPing, { pids: [floorPing.child.pid], breakdown: groups(floorPing), ...w(warm) }),
+        floorRequired: (warm) => cachedRead(floorRequired, { pids: [floorRequired.child.pid], breakdown: groups(floorRequired), ...w(warm) }),
+        floorRequiredHmac: (warm) => measure(floorRequired.base, { pids: [floorRequired.child.pid], breakdown: groups(floorRequired), requests: [hmacRequest()], ...w(warm) }),
       });
-      await stop(floor, floorPing);
-      for (const side of ['key', 'bare', 'floor', 'floorPing']) {
+      await stop(floor, floorPing, floorRequired);
+      for (const side of ['key', 'bare', 'floor', 'floorPing', 'floorRequired', 'floorRequiredHmac']) {
         const parts = Object.keys(results.proxy[side][0].machine);
         const mean = Object.fromEntries(parts.map((k) => [k, avg(results.proxy[side].map((r) => r.machine), k)]));
         results.proxy[`${side}Machine`] = mean;
@@ -685,6 +703,12 @@ function verdicts(r) {
       check('(1) floor: minimal NestJS + Fastify / bare', floor.toFixed(3), true, 'reported',
         `minimal NestJS ${side(r.health.nest)}; the gateway reaches ${(ratio / floor).toFixed(3)} of it`);
     }
+    if (r.health.nestRequired) {
+      const floor = avg(r.health.nestRequired, 'rps') / avg(r.health.bare, 'rps');
+      check('(1) required-work floor / bare', floor.toFixed(3), true, 'reported',
+        `${floor >= TARGETS.health ? 'at or above' : '**below**'} (1)'s target of ${TARGETS.health}; minimal NestJS + the API's security headers, a request id and the latency metric, nothing else: ${side(r.health.nestRequired)}; ` +
+          `the gateway reaches ${(ratio / floor).toFixed(3)} of it`);
+    }
   }
   if (r.proxy) {
     const bare = avg(r.proxy.bare, 'rps');
@@ -710,6 +734,18 @@ function verdicts(r) {
       check('(2) floor with a PING for the round trip / bare', ping.toFixed(3), true, 'reported',
         `the same minimal NestJS with a PING instead of the limiter's script: ${side(r.proxy.floorPing)}` +
           (r.proxy.floorPingMachine ? `; machine CPU per request: ${machineLine(r.proxy.floorPingMachine)}` : ''));
+    }
+    if (r.proxy.floorRequired) {
+      const fk = avg(r.proxy.floorRequired, 'rps') / bare;
+      const fh = avg(r.proxy.floorRequiredHmac, 'rps') / bare;
+      const where = (v, t, n) => `${v >= t ? 'at or above' : '**below**'} ${n}'s target of ${t}; `;
+      check('(2) required-work floor / bare', fk.toFixed(3), true, 'reported',
+        `${where(fk, TARGETS.key, '(2)')}minimal NestJS doing only the required work, each part the cheapest way (per-response headers, request id, metric; ` +
+          `the key looked up by its SHA-256; a PING for the limiter's round trip; the audit record batched to the database): ` +
+          `${side(r.proxy.floorRequired)}; the gateway reaches ${(k / fk).toFixed(3)} of it; machine CPU per request: ${machineLine(r.proxy.floorRequiredMachine)}`);
+      check('(3) required-work floor (HMAC) / bare', fh.toFixed(3), true, 'reported',
+        `${where(fh, TARGETS.hmac, '(3)')}the same with the signature checked and the nonce claimed (SET NX pipelined with the PING): ${side(r.proxy.floorRequiredHmac)}; ` +
+          `the gateway reaches ${(h / fh).toFixed(3)} of it; machine CPU per request: ${machineLine(r.proxy.floorRequiredHmacMachine)}`);
     }
   }
   if (r.uncached) {
