@@ -496,6 +496,12 @@ async function main() {
         answered += r.n;
         return r;
       };
+      let floorAnswered = 0;
+      const floorCounted = async (p) => {
+        const r = await p;
+        floorAnswered += r.n;
+        return r;
+      };
       // Where the whole machine's CPU goes per request (both sides share the two cores with the load generator,
       // Redis and the database): the evidence for what a ratio can reach on this machine.
       const groups = (server) => ({
@@ -511,9 +517,13 @@ async function main() {
         hmac: (warm) => counted(measure(app.base, { pids: [app.child.pid], breakdown: groups(app), requests: [hmacRequest(warm)], ...w(warm) })),
         floor: (warm) => cachedRead(floor, { pids: [floor.child.pid], breakdown: groups(floor), ...w(warm) }),
         floorPing: (warm) => cachedRead(floorPing, { pids: [floorPing.child.pid], breakdown: groups(floorPing), ...w(warm) }),
-        floorRequired: (warm) => cachedRead(floorRequired, { pids: [floorRequired.child.pid], breakdown: groups(floorRequired), ...w(warm) }),
-        floorRequiredHmac: (warm) => measure(floorRequired.base, { pids: [floorRequired.child.pid], breakdown: groups(floorRequired), requests: [hmacRequest(warm)], ...w(warm) }),
+        floorRequired: (warm) => floorCounted(cachedRead(floorRequired, { pids: [floorRequired.child.pid], breakdown: groups(floorRequired), ...w(warm) })),
+        floorRequiredHmac: (warm) => floorCounted(measure(floorRequired.base, { pids: [floorRequired.child.pid], breakdown: groups(floorRequired), requests: [hmacRequest(warm)], ...w(warm) })),
       });
+      // The required-work floor must have done its audit: every answered call a record (it writes once a second).
+      await new Promise((r) => setTimeout(r, 2500));
+      results.proxyFloorAudit = { records: await requestLogRecords(env, `${db}_floor`), answered: floorAnswered };
+      console.log(`  request-log records of the required-work floor: ${results.proxyFloorAudit.records} for ${floorAnswered} answered calls`);
       await stop(floor, floorPing, floorRequired);
       for (const side of ['key', 'hmac', 'bare', 'floor', 'floorPing', 'floorRequired', 'floorRequiredHmac']) {
         const parts = Object.keys(results.proxy[side][0].machine);
@@ -758,11 +768,16 @@ function verdicts(r) {
     if (r.proxy.floorRequired) {
       const fk = avg(r.proxy.floorRequired, 'rps') / bare;
       const fh = avg(r.proxy.floorRequiredHmac, 'rps') / bare;
-      const where = (v, t, n) => `${v >= t ? 'at or above' : '**below**'} ${n}'s target of ${t}; `;
+      // A floor that skipped its audit would be no floor: say so rather than report it.
+      const audit = r.proxyFloorAudit;
+      const valid = audit.records >= audit.answered;
+      const where = (v, t, n) =>
+        valid ? `${v >= t ? 'at or above' : '**below**'} ${n}'s target of ${t}; ` : `**not a valid floor: ${audit.records} audit records for ${audit.answered} calls**; `;
       check('(2) required-work floor / bare', fk.toFixed(3), true, 'reported',
         `${where(fk, TARGETS.key, '(2)')}minimal NestJS doing only the required work, each part the cheapest way (per-response headers, request id, metric; ` +
           `the key looked up by its SHA-256; a PING for the limiter's round trip; the audit record batched to the database): ` +
-          `${side(r.proxy.floorRequired)}; the gateway reaches ${(k / fk).toFixed(3)} of it; machine CPU per request: ${machineLine(r.proxy.floorRequiredMachine)}`);
+          `${side(r.proxy.floorRequired)}; the gateway reaches ${(k / fk).toFixed(3)} of it; machine CPU per request: ${machineLine(r.proxy.floorRequiredMachine)}; ` +
+          `${audit.records} request-log records for ${audit.answered} answered calls of both floors`);
       check('(3) required-work floor (HMAC) / bare', fh.toFixed(3), true, 'reported',
         `${where(fh, TARGETS.hmac, '(3)')}the same with the signature checked and the nonce claimed (SET NX, the one round trip, standing for the limiter's too): ${side(r.proxy.floorRequiredHmac)}; ` +
           `the gateway reaches ${(h / fh).toFixed(3)} of it; machine CPU per request: ${machineLine(r.proxy.floorRequiredHmacMachine)}`);
