@@ -115,7 +115,7 @@ export class ApiKeyVerifier implements OnModuleInit {
     this.metrics.cacheLookup(cached !== undefined);
     if (cached) {
       if (this.cache.dueForRefresh(key.cacheName)) {
-        this.verifyOnce(key).catch((err: unknown) => {
+        this.verifyOnce(key, this.cache.verifiedHash(key.cacheName)).catch((err: unknown) => {
           // A key that no longer verifies is forgotten; an outage keeps the entry until it expires.
           if (err instanceof VerificationFailed) this.cache.delete(key.cacheName);
         });
@@ -131,29 +131,40 @@ export class ApiKeyVerifier implements OnModuleInit {
    * their own (50 requests in flight would otherwise queue 50 bcrypt runs on libuv's 4 threads, and
    * stall the key for seconds: the p99 of issue 15's benchmark).
    */
-  private verifyOnce(key: PresentedApiKey): Promise<Principal> {
+  private verifyOnce(key: PresentedApiKey, verifiedHash?: string): Promise<Principal> {
     let pending = this.inflight.get(key.cacheName);
     if (!pending) {
-      pending = this.verifyUncached(key).finally(() => this.inflight.delete(key.cacheName));
+      pending = this.verifyUncached(key, verifiedHash).finally(() => this.inflight.delete(key.cacheName));
       this.inflight.set(key.cacheName, pending);
     }
     return pending;
   }
 
-  private async verifyUncached(key: PresentedApiKey): Promise<Principal> {
+  /**
+   * Reads the key's record and checks the presented secret against it. `verifiedHash` (a renewal) is the stored hash
+   * this very secret matched when its cache entry was made (the entry is named by a keyed hash of the whole presented
+   * key, secret included): while the record still holds that hash, bcrypt would answer yes again, so it is not run.
+   * A renewal thus costs one read by _id instead of a bcrypt run (≈ 250 ms of a core at cost 12) per busy key and TTL:
+   * on issue 15's 2-core machine each background bcrypt had been a burst of slow requests. Anything else about the key
+   * (status, expiry, role, allowlist, limits, a rotation: a new hash) is read afresh as before.
+   */
+  private async verifyUncached(key: PresentedApiKey, verifiedHash?: string): Promise<Principal> {
     const generation = this.generation;
     const record = await this.repo.findById(key.keyId);
     const now = this.now();
     this.assertUsable(record, now);
     let notAfter = record.expires_at ? record.expires_at.getTime() : undefined;
-    if (!(await bcrypt.compare(key.secret, record.secret_hash))) {
+    const matches = (hash: string) => (verifiedHash !== undefined && hash === verifiedHash) || bcrypt.compare(key.secret, hash);
+    let matched = record.secret_hash;
+    if (!(await matches(record.secret_hash))) {
       const graceEnd = record.previous_valid_until?.getTime() ?? 0;
-      const previousOk = !!record.previous_secret_hash && graceEnd > now && (await bcrypt.compare(key.secret, record.previous_secret_hash));
+      const previousOk = !!record.previous_secret_hash && graceEnd > now && (await matches(record.previous_secret_hash));
       if (!previousOk) throw new VerificationFailed('wrong-secret');
+      matched = record.previous_secret_hash!;
       notAfter = Math.min(notAfter ?? graceEnd, graceEnd);
     }
     const principal = principalOf(record, 'api-key');
-    if (generation === this.generation) this.cache.set(key.cacheName, principal, notAfter);
+    if (generation === this.generation) this.cache.set(key.cacheName, principal, matched, notAfter);
     return principal;
   }
 

@@ -1,6 +1,12 @@
 import { BoundedTtlMap } from '../common/cache/bounded-ttl-map';
 import type { Principal } from '../common/http/request-context';
 
+/** A success: who the key is, and the stored bcrypt hash the presented secret matched. */
+interface Verified {
+  principal: Principal;
+  secretHash: string;
+}
+
 /**
  * Remembers successful verifications for a short time so bcrypt does not run on
  * every request. Entries are named by a keyed hash of the presented key (never
@@ -8,7 +14,7 @@ import type { Principal } from '../common/http/request-context';
  * Only successes are stored. Bounded: the oldest entry goes first.
  */
 export class VerificationCache {
-  private readonly entries: BoundedTtlMap<string, Principal>;
+  private readonly entries: BoundedTtlMap<string, Verified>;
 
   constructor(
     ttlMs: number,
@@ -23,7 +29,12 @@ export class VerificationCache {
   }
 
   get(name: string): Principal | undefined {
-    return this.entries.get(name);
+    return this.entries.get(name)?.principal;
+  }
+
+  /** The stored bcrypt hash the entry's secret was verified against (what a renewal may compare instead of bcrypt). */
+  verifiedHash(name: string): string | undefined {
+    return this.entries.get(name)?.secretHash;
   }
 
   /**
@@ -40,14 +51,17 @@ export class VerificationCache {
     this.entries.delete(name);
   }
 
-  /** Stores a success until the TTL or `notAfter` (key expiry, end of a rotation grace), whichever is first. */
-  set(name: string, principal: Principal, notAfter?: number): void {
-    this.entries.set(name, principal, { notAfter });
+  /**
+   * Stores a success (the presented secret matched `secretHash`) until the TTL or `notAfter` (key expiry, end of a
+   * rotation grace), whichever is first.
+   */
+  set(name: string, principal: Principal, secretHash: string, notAfter?: number): void {
+    this.entries.set(name, { principal, secretHash }, { notAfter });
   }
 
   /** Drops every entry of one key (all of its secrets). */
   invalidate(keyId: string): void {
-    this.entries.deleteWhere((principal) => principal.keyId === keyId);
+    this.entries.deleteWhere((entry) => entry.principal.keyId === keyId);
   }
 
   get size(): number {

@@ -166,14 +166,67 @@ describe('ApiKeyVerifier (adapters replaced)', () => {
     await Promise.all([verifier.verifyApiKey(API_KEY), verifier.verifyApiKey(API_KEY)]);
     await new Promise((r) => setImmediate(r));
     expect(calls.findById).toBe(2);
-    now = NOW + 100_000; // past the first entry's life: the renewed entry serves
+    now = NOW + 90_000; // past the first entry's life, mid-life of the renewed one (made at NOW + 50 s): it serves
     await verifier.verifyApiKey(API_KEY);
     expect(calls.findById).toBe(2);
     // A renewal that finds the key revoked drops the entry: the next request verifies and is refused.
     changes.status = 'revoked';
-    now = NOW + 100_000 + 50_000;
+    now = NOW + 100_000; // the renewed entry's last fifth
+    expect(await reason(verifier.verifyApiKey(API_KEY))).toBe('ok');
+    await new Promise((r) => setImmediate(r));
+    expect(calls.findById).toBe(3);
+    expect(await reason(verifier.verifyApiKey(API_KEY))).toBe('revoked');
+  });
+
+  it('a renewal re-reads the key but runs no bcrypt while the stored hash is the one this secret matched', async () => {
+    let now = NOW;
+    const { verifier, calls } = await setup(() => now);
+    const compare = jest.spyOn(bcrypt, 'compare');
+    await verifier.verifyApiKey(API_KEY);
+    expect(compare).toHaveBeenCalledTimes(1);
+    for (const at of [50_000, 100_000, 150_000]) {
+      now = NOW + at; // the last fifth of the current entry's life each time: renewed in the background
+      await verifier.verifyApiKey(API_KEY);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect({ lookups: calls.findById, bcrypt: compare.mock.calls.length }).toEqual({ lookups: 4, bcrypt: 1 });
+    // Still the key's cache entry: served without a lookup in mid-life.
+    now = NOW + 160_000;
+    await verifier.verifyApiKey(API_KEY);
+    expect(calls.findById).toBe(4);
+  });
+
+  it('a renewal after a rotation it was not told of checks the new hash with bcrypt, keeps the old secret only for its grace period', async () => {
+    let now = NOW;
+    const { verifier, record, changes } = await setup(() => now);
+    await verifier.verifyApiKey(API_KEY);
+    const compare = jest.spyOn(bcrypt, 'compare');
+    // Rotated on another replica whose bus message never arrived: a new hash, the old one kept until NOW + 70 s.
+    Object.assign(changes, { secret_hash: await bcrypt.hash('N'.repeat(43), 4), previous_secret_hash: record.secret_hash, previous_valid_until: new Date(NOW + 70_000) });
+    now = NOW + 50_000;
     await verifier.verifyApiKey(API_KEY);
     await new Promise((r) => setImmediate(r));
-    expect(await reason(verifier.verifyApiKey(API_KEY))).toBe('revoked');
+    await new Promise((r) => setTimeout(r, 50));
+    // bcrypt ran against the new hash (no match); the old secret matched the previous hash it was verified against.
+    expect(compare).toHaveBeenCalledTimes(1);
+    now = NOW + 69_000;
+    expect(await reason(verifier.verifyApiKey(API_KEY))).toBe('ok');
+    await new Promise((r) => setTimeout(r, 50)); // its renewal (the entry is in its last fifth) done
+    // The renewed entry ends with the grace period: afterwards the old secret is refused.
+    now = NOW + 70_001;
+    expect(await reason(verifier.verifyApiKey(API_KEY))).toBe('wrong-secret');
+  });
+
+  it('a renewal after the hash changed with no grace drops the entry; another secret of the same key id never borrows a verification', async () => {
+    let now = NOW;
+    const { verifier, changes } = await setup(() => now);
+    await verifier.verifyApiKey(API_KEY);
+    // Another secret under the same key id: its own cache name, so a full check, refused.
+    expect(await reason(verifier.verifyApiKey(format.formatApiKey(KEY_ID, 'W'.repeat(43))))).toBe('wrong-secret');
+    changes.secret_hash = await bcrypt.hash('N'.repeat(43), 4);
+    now = NOW + 50_000;
+    expect(await reason(verifier.verifyApiKey(API_KEY))).toBe('ok'); // served while the renewal runs
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await reason(verifier.verifyApiKey(API_KEY))).toBe('wrong-secret');
   });
 });

@@ -33,27 +33,29 @@ describe('VerificationCache', () => {
   it('expires entries after the TTL or at notAfter, whichever is first', () => {
     let now = 1000;
     const cache = new VerificationCache(100, 10, () => now);
-    cache.set('a', principal('k1'));
-    cache.set('b', principal('k1'), 1050);
+    cache.set('a', principal('k1'), '$2b$hash');
+    cache.set('b', principal('k1'), '$2b$hash', 1050);
     now = 1060;
     expect(cache.get('a')).toBeDefined();
+    expect(cache.verifiedHash('a')).toBe('$2b$hash');
     expect(cache.get('b')).toBeUndefined();
+    expect(cache.verifiedHash('b')).toBeUndefined();
     now = 1101;
     expect(cache.get('a')).toBeUndefined();
   });
 
   it('invalidates every entry of a key id, is bounded, and stores nothing with TTL 0', () => {
     const cache = new VerificationCache(1000, 2);
-    cache.set('a', principal('k1'));
-    cache.set('b', principal('k2'));
+    cache.set('a', principal('k1'), '$2b$hash');
+    cache.set('b', principal('k2'), '$2b$hash');
     cache.invalidate('k1');
     expect(cache.get('a')).toBeUndefined();
     expect(cache.get('b')).toBeDefined();
-    cache.set('c', principal('k3'));
-    cache.set('d', principal('k4'));
+    cache.set('c', principal('k3'), '$2b$hash');
+    cache.set('d', principal('k4'), '$2b$hash');
     expect(cache.size).toBe(2);
     const off = new VerificationCache(0, 10);
-    off.set('a', principal('k1'));
+    off.set('a', principal('k1'), '$2b$hash');
     expect(off.get('a')).toBeUndefined();
   });
 });
