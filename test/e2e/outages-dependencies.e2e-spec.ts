@@ -138,14 +138,16 @@ describe('dependency outages are answers, not hangs (own Redis and FerretDB)', (
         const started = Date.now();
         // A hang is reported as status 0 after 20 s (far past any bound) instead of stalling the test, with the state
         // of the app's connections at that moment.
+        let timer: NodeJS.Timeout | undefined;
         const r = await Promise.race([
-          send(),
-          new Promise<{ status: number; headers: Record<string, unknown>; body: unknown }>((resolve) =>
-            setTimeout(() => {
+          // An answer (or an error) cancels the report.
+          send().finally(() => clearTimeout(timer)),
+          new Promise<{ status: number; headers: Record<string, unknown>; body: unknown }>((resolve) => {
+            timer = setTimeout(() => {
               console.error(`[outages] ${route} not answered within 20 s (app ${t === strict ? 'strict' : 'open'}): ${JSON.stringify(connectionsOf(t))}`);
               resolve({ status: 0, headers: {}, body: undefined });
-            }, 20_000).unref(),
-          ),
+            }, 20_000).unref();
+          }),
         ]);
         const ms = Date.now() - started;
         const header = (name: string) => (r.headers instanceof Headers ? r.headers.get(name) : ((r.headers[name] as string | undefined) ?? null));
