@@ -305,6 +305,19 @@ function profileShare(profile, names) {
   return { busy, hits, share: busy ? hits / busy : 0 };
 }
 
+/** Counts the requests answered by the measurements it wraps (`count(measure(...))`), in `n`. */
+function tally() {
+  const t = {
+    n: 0,
+    count: async (p) => {
+      const r = await p;
+      t.n += r.n;
+      return r;
+    },
+  };
+  return t;
+}
+
 /** Request-log records of the proxy route in the run's database (audit_logs holds batches, their records as JSON text). */
 async function requestLogRecords(env, db) {
   const { MongoClient } = require('mongodb');
@@ -490,18 +503,10 @@ async function main() {
       const upstreamBefore = await fake.rpc('callsTo', { method: CACHED_METHOD });
       const logsBefore = await requestLogRecords(env, db);
       const w = (warm) => (warm ? { duration: WARMUP } : {});
-      let answered = 0;
-      const counted = async (p) => {
-        const r = await p;
-        answered += r.n;
-        return r;
-      };
-      let floorAnswered = 0;
-      const floorCounted = async (p) => {
-        const r = await p;
-        floorAnswered += r.n;
-        return r;
-      };
+      const answered = tally();
+      const counted = answered.count;
+      const floorAnswered = tally();
+      const floorCounted = floorAnswered.count;
       // Where the whole machine's CPU goes per request (both sides share the two cores with the load generator,
       // Redis and the database): the evidence for what a ratio can reach on this machine.
       const groups = (server) => ({
@@ -522,8 +527,8 @@ async function main() {
       });
       // The required-work floor must have done its audit: every answered call a record (it writes once a second).
       await new Promise((r) => setTimeout(r, 2500));
-      results.proxyFloorAudit = { records: await requestLogRecords(env, `${db}_floor`), answered: floorAnswered };
-      console.log(`  request-log records of the required-work floor: ${results.proxyFloorAudit.records} for ${floorAnswered} answered calls`);
+      results.proxyFloorAudit = { records: await requestLogRecords(env, `${db}_floor`), answered: floorAnswered.n };
+      console.log(`  request-log records of the required-work floor: ${results.proxyFloorAudit.records} for ${floorAnswered.n} answered calls`);
       await stop(floor, floorPing, floorRequired);
       for (const side of ['key', 'hmac', 'bare', 'floor', 'floorPing', 'floorRequired', 'floorRequiredHmac']) {
         const parts = Object.keys(results.proxy[side][0].machine);
@@ -535,8 +540,8 @@ async function main() {
       console.log(`  upstream calls of ${CACHED_METHOD} during these rounds: ${results.proxyUpstreamCalls} (a cache hit makes none)`);
       // The request log is written in batches (AUDIT_FLUSH_INTERVAL_MS, 1 s by default): give it time, then count.
       await new Promise((r) => setTimeout(r, 3000));
-      results.proxyAudit = { records: (await requestLogRecords(env, db)) - logsBefore, answered };
-      console.log(`  request-log records of the proxy route: ${results.proxyAudit.records} for ${answered} answered calls`);
+      results.proxyAudit = { records: (await requestLogRecords(env, db)) - logsBefore, answered: answered.n };
+      console.log(`  request-log records of the proxy route: ${results.proxyAudit.records} for ${answered.n} answered calls`);
     }
 
     // (4)
@@ -548,12 +553,8 @@ async function main() {
       const probe = await direct.probe();
       if (probe.stat !== 'ok') throw new Error(`the direct call to the fake answered ${JSON.stringify(probe)}`);
       const upstreamBefore = await fake.rpc('callsTo', { method: UNCACHED_METHOD });
-      let sent = 0;
-      const counted = async (p) => {
-        const r = await p;
-        sent += r.n;
-        return r;
-      };
+      const sent = tally();
+      const counted = sent.count;
       // The floor of (4): bare Fastify forwarding signed calls made in advance (bench/bare-fastify.js, BENCH_FORWARD).
       const forwardFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'fgw-bench-forward-')), 'forward.json');
       writeFileSync(forwardFile, JSON.stringify({ origin: fake.url, paths: direct.take(RATE * (WARMUP + 1) + RATE * (DURATION + 1) * ROUNDS) }));
@@ -574,8 +575,8 @@ async function main() {
       });
       await stop(forward, forwardRequired);
       rmSync(path.dirname(forwardFile), { recursive: true, force: true });
-      results.uncachedUpstream = { reached: (await fake.rpc('callsTo', { method: UNCACHED_METHOD })) - upstreamBefore, sent };
-      console.log(`  calls that reached the fake: ${results.uncachedUpstream.reached} of ${sent} answered (gateway and direct: each must reach it)`);
+      results.uncachedUpstream = { reached: (await fake.rpc('callsTo', { method: UNCACHED_METHOD })) - upstreamBefore, sent: sent.n };
+      console.log(`  calls that reached the fake: ${results.uncachedUpstream.reached} of ${sent.n} answered (gateway and direct: each must reach it)`);
     }
 
     // Scaling out
